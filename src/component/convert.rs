@@ -1,0 +1,219 @@
+//! WIT values <-> the crate's own types. Secrets are wrapped on the way in.
+
+use super::wit;
+use crate::config::{Config, Grant};
+use crate::error::Error;
+use crate::http::Method;
+use crate::limits::LimitInfo;
+use crate::rest::{CallRequest, CallResponse};
+use crate::secret::Secret;
+use crate::session::Session;
+
+pub fn config_in(c: wit::Config) -> Config {
+    let grant = match c.grant {
+        wit::Grant::Password(g) => Grant::Password {
+            username: g.username,
+            password: g.password.into(),
+            security_token: g.security_token.map(Secret::from),
+        },
+        wit::Grant::JwtBearer(g) => Grant::JwtBearer {
+            username: g.username,
+            private_key_pem: g.private_key_pem.into(),
+            audience: g.audience,
+        },
+        wit::Grant::ClientCredentials(g) => Grant::ClientCredentials { basic_auth: g.basic_auth },
+        wit::Grant::RefreshToken(g) => Grant::RefreshToken {
+            refresh_token: g.refresh_token.into(),
+        },
+        wit::Grant::AuthorizationCode(g) => Grant::AuthorizationCode {
+            code: g.code.into(),
+            redirect_uri: g.redirect_uri,
+            code_verifier: g.code_verifier.map(Secret::from),
+        },
+        wit::Grant::AccessToken(g) => Grant::AccessToken {
+            access_token: g.access_token.into(),
+            instance_url: g.instance_url,
+        },
+    };
+    Config {
+        login_url: c.login_url,
+        client_id: c.client_id,
+        client_secret: c.client_secret.map(Secret::from),
+        grant,
+        api_version: c.api_version,
+        timeout_ms: c.timeout_ms,
+    }
+}
+
+pub fn config_out(c: Config) -> wit::Config {
+    let grant = match c.grant {
+        Grant::RefreshToken { refresh_token } => wit::Grant::RefreshToken(wit::RefreshTokenGrant {
+            refresh_token: refresh_token.into_inner(),
+        }),
+        // parse-sfdx-url only produces refresh-token configs.
+        _ => wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
+    };
+    wit::Config {
+        login_url: c.login_url,
+        client_id: c.client_id,
+        client_secret: c.client_secret.map(Secret::into_inner),
+        grant,
+        api_version: c.api_version,
+        timeout_ms: c.timeout_ms,
+    }
+}
+
+pub fn session_out(s: Session) -> wit::Session {
+    wit::Session {
+        access_token: s.access_token.into_inner(),
+        instance_url: crate::urls::origin(&s.instance_url),
+        identity_url: s.identity_url,
+        org_id: s.org_id,
+        user_id: s.user_id,
+        token_type: s.token_type,
+        issued_at: s.issued_at,
+        scope: s.scope,
+        refresh_token: s.refresh_token.map(Secret::into_inner),
+        api_version: s.api_version,
+        signature_verified: s.signature_verified,
+        timeout_ms: s.timeout_ms,
+    }
+}
+
+/// A session comes back from the host, possibly stored and edited: validate
+/// what the token will be sent to.
+pub fn session_in(s: wit::Session) -> Result<Session, Error> {
+    let instance_url = crate::urls::parse_instance(&s.instance_url)
+        .map_err(|m| Error::request("session.instance-url", m))?;
+    let api_version = crate::config::normalize_api_version(&s.api_version)
+        .map_err(|_| Error::request("session.api-version", format!("`{}` is not an API version", s.api_version)))?;
+    if s.access_token.trim().is_empty() {
+        return Err(Error::request("session.access-token", "is empty"));
+    }
+    Ok(Session {
+        access_token: s.access_token.into(),
+        instance_url,
+        identity_url: s.identity_url,
+        org_id: s.org_id,
+        user_id: s.user_id,
+        token_type: s.token_type,
+        issued_at: s.issued_at,
+        scope: s.scope,
+        refresh_token: s.refresh_token.map(Secret::from),
+        api_version,
+        signature_verified: s.signature_verified,
+        timeout_ms: s.timeout_ms.clamp(1, 600_000),
+    })
+}
+
+pub fn request_in(r: wit::Request) -> CallRequest {
+    CallRequest {
+        method: match r.method {
+            wit::Method::Get => Method::Get,
+            wit::Method::Post => Method::Post,
+            wit::Method::Patch => Method::Patch,
+            wit::Method::Put => Method::Put,
+            wit::Method::Delete => Method::Delete,
+            wit::Method::Head => Method::Head,
+        },
+        path: r.path,
+        query: r.query,
+        headers: r.headers,
+        body: r.body,
+    }
+}
+
+pub fn authorize_in(r: wit::AuthorizeRequest) -> crate::oauth::pkce::AuthorizeRequest {
+    crate::oauth::pkce::AuthorizeRequest {
+        login_url: r.login_url,
+        client_id: r.client_id,
+        redirect_uri: r.redirect_uri,
+        scope: r.scope,
+        prompt: r.prompt,
+        login_hint: r.login_hint,
+    }
+}
+
+fn limits_out(l: LimitInfo) -> wit::LimitInfo {
+    let usage = |u: crate::limits::Usage| wit::Usage { used: u.used, max: u.max };
+    wit::LimitInfo {
+        api_usage: l.api_usage.map(usage),
+        per_app_api_usage: l.per_app_api_usage.map(|a| wit::AppUsage {
+            used: a.used,
+            max: a.max,
+            app_name: a.app_name,
+        }),
+        api_bursts: l.api_bursts.map(usage),
+    }
+}
+
+pub fn response_out(r: CallResponse) -> wit::Response {
+    wit::Response {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+        limit_info: r.limit_info.map(limits_out),
+    }
+}
+
+pub fn error_out(e: Error) -> wit::Error {
+    let problem = |field: String, message: String| wit::FieldProblem { field, message };
+    match e {
+        Error::InvalidConfig { field, message } => wit::Error::InvalidConfig(problem(field, message)),
+        Error::InvalidRequest { field, message } => wit::Error::InvalidRequest(problem(field, message)),
+        Error::AuthenticationFailed {
+            status,
+            error,
+            description,
+            hint,
+        } => wit::Error::AuthenticationFailed(wit::OauthFailure {
+            status,
+            error,
+            description,
+            hint,
+        }),
+        Error::SessionExpired(m) => wit::Error::SessionExpired(m),
+        Error::Api {
+            status,
+            errors,
+            limit_info,
+        } => wit::Error::ApiError(wit::ApiFailure {
+            status,
+            errors: errors
+                .into_iter()
+                .map(|i| wit::ApiErrorItem {
+                    error_code: i.error_code,
+                    message: i.message,
+                    fields: i.fields,
+                })
+                .collect(),
+            limit_info: limit_info.map(limits_out),
+        }),
+        Error::MultipleChoices(urls) => wit::Error::MultipleChoices(urls),
+        Error::RateLimited {
+            status,
+            code,
+            message,
+            retry_after_seconds,
+        } => wit::Error::RateLimited(wit::RateLimit {
+            status,
+            code,
+            message,
+            retry_after_seconds,
+        }),
+        Error::Transport(m) => wit::Error::Transport(m),
+        Error::Timeout(m) => wit::Error::Timeout(m),
+        Error::Unexpected {
+            status,
+            content_type,
+            reason,
+            excerpt,
+        } => wit::Error::UnexpectedResponse(wit::Unexpected {
+            status,
+            content_type,
+            reason,
+            excerpt,
+        }),
+        Error::Denied(m) => wit::Error::Denied(m),
+    }
+}

@@ -1,0 +1,153 @@
+//! The one place a request leaves the component: a blocking client over
+//! `wasi:http/outgoing-handler`.
+
+use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{self as wasi, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions};
+use wasip2::io::streams::StreamError;
+
+/// Bodies above this are refused rather than buffered.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+/// `blocking-write-and-flush` accepts at most 4096 bytes per call.
+const WRITE_CHUNK: usize = 4096;
+const READ_CHUNK: u64 = 64 * 1024;
+
+pub struct WasiHttp;
+
+fn method(m: Method) -> wasi::Method {
+    match m {
+        Method::Get => wasi::Method::Get,
+        Method::Post => wasi::Method::Post,
+        Method::Patch => wasi::Method::Patch,
+        Method::Put => wasi::Method::Put,
+        Method::Delete => wasi::Method::Delete,
+        Method::Head => wasi::Method::Head,
+    }
+}
+
+fn map_code(code: ErrorCode, origin: &str, timeout_ms: u128) -> TransportError {
+    use ErrorCode as C;
+    match code {
+        C::HttpRequestDenied => TransportError::Denied(format!(
+            "the host does not allow requests to {origin}"
+        )),
+        C::ConnectionTimeout | C::DnsTimeout => {
+            TransportError::Timeout(format!("could not connect to {origin} within {timeout_ms} ms"))
+        }
+        C::ConnectionReadTimeout | C::HttpResponseTimeout | C::ConnectionWriteTimeout => {
+            TransportError::Timeout(format!("{origin} did not answer within {timeout_ms} ms"))
+        }
+        C::ConnectionRefused => TransportError::Network(format!("connection to {origin} refused")),
+        C::DnsError(_) | C::DestinationNotFound => {
+            TransportError::Network(format!("DNS lookup failed for {origin}; check the host name"))
+        }
+        C::TlsProtocolError | C::TlsCertificateError | C::TlsAlertReceived(_) => {
+            TransportError::Network(format!("TLS handshake with {origin} failed ({code:?})"))
+        }
+        C::ConnectionTerminated | C::HttpResponseIncomplete => {
+            TransportError::Network(format!("{origin} closed the connection before the response was complete"))
+        }
+        C::HttpResponseBodySize(_) => TransportError::TooLarge(MAX_BODY_BYTES),
+        other => TransportError::Network(format!("request to {origin} failed: {other:?}")),
+    }
+}
+
+impl Transport for WasiHttp {
+    fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let origin = crate::urls::origin(&req.url);
+        let timeout_ms = req.timeout.as_millis();
+        let invalid = |what: &str| TransportError::Network(format!("the request to {origin} was rejected: {what}"));
+
+        let fields = Fields::new();
+        for (name, value) in &req.headers {
+            fields
+                .append(name, value.as_bytes())
+                .map_err(|_| invalid(&format!("header `{name}` is not allowed")))?;
+        }
+        if let Some(body) = &req.body {
+            fields
+                .append("content-length", body.len().to_string().as_bytes())
+                .map_err(|_| invalid("content-length"))?;
+        }
+        let request = OutgoingRequest::new(fields);
+        let scheme = if req.url.scheme() == "https" { wasi::Scheme::Https } else { wasi::Scheme::Http };
+        let authority = match req.url.port() {
+            Some(port) => format!("{}:{port}", req.url.host_str().unwrap_or_default()),
+            None => req.url.host_str().unwrap_or_default().to_string(),
+        };
+        let mut path = req.url.path().to_string();
+        if let Some(q) = req.url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        request.set_method(&method(req.method)).map_err(|_| invalid("method"))?;
+        request.set_scheme(Some(&scheme)).map_err(|_| invalid("scheme"))?;
+        request.set_authority(Some(&authority)).map_err(|_| invalid("authority"))?;
+        request.set_path_with_query(Some(&path)).map_err(|_| invalid("path"))?;
+        let body = request.body().map_err(|_| invalid("body"))?;
+
+        let options = RequestOptions::new();
+        let nanos = u64::try_from(req.timeout.as_nanos()).unwrap_or(u64::MAX);
+        // A host may not support some options; the others still apply.
+        let _ = options.set_connect_timeout(Some(nanos));
+        let _ = options.set_first_byte_timeout(Some(nanos));
+        let _ = options.set_between_bytes_timeout(Some(nanos));
+
+        let future = outgoing_handler::handle(request, Some(options))
+            .map_err(|code| map_code(code, &origin, timeout_ms))?;
+        if let Some(bytes) = &req.body {
+            let stream = body.write().map_err(|_| invalid("body stream"))?;
+            for chunk in bytes.chunks(WRITE_CHUNK) {
+                if stream.blocking_write_and_flush(chunk).is_err() {
+                    // The real reason arrives on the response future below.
+                    break;
+                }
+            }
+            drop(stream);
+        }
+        // A failed finish also reports through the response future.
+        let _ = OutgoingBody::finish(body, None);
+
+        future.subscribe().block();
+        let response = match future.get() {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => return Err(map_code(code, &origin, timeout_ms)),
+            Some(Err(())) | None => return Err(TransportError::Network(format!("no response from {origin}"))),
+        };
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        let incoming = response
+            .consume()
+            .map_err(|_| TransportError::Network("response body unavailable".into()))?;
+        let stream = incoming
+            .stream()
+            .map_err(|_| TransportError::Network("response body unavailable".into()))?;
+        let mut buf = Vec::new();
+        let result = loop {
+            match stream.blocking_read(READ_CHUNK) {
+                Ok(chunk) => {
+                    if buf.len() as u64 + chunk.len() as u64 > MAX_BODY_BYTES {
+                        break Err(TransportError::TooLarge(MAX_BODY_BYTES));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Err(StreamError::Closed) => break Ok(()),
+                Err(StreamError::LastOperationFailed(e)) => {
+                    break Err(match wasi::http_error_code(&e) {
+                        Some(code) => map_code(code, &origin, timeout_ms),
+                        None => TransportError::Network(format!("reading the response from {origin} failed")),
+                    })
+                }
+            }
+        };
+        drop(stream);
+        drop(IncomingBody::finish(incoming));
+        result?;
+        Ok(HttpResponse { status, headers, body: buf })
+    }
+}

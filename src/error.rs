@@ -1,0 +1,144 @@
+//! The one error type of the component, mirroring the WIT `error` variant.
+
+use crate::limits::LimitInfo;
+use core::fmt;
+
+/// One entry of Salesforce's REST error array.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiErrorItem {
+    pub error_code: String,
+    pub message: String,
+    pub fields: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    InvalidConfig {
+        field: String,
+        message: String,
+    },
+    InvalidRequest {
+        field: String,
+        message: String,
+    },
+    AuthenticationFailed {
+        status: u16,
+        error: String,
+        description: String,
+        hint: String,
+    },
+    SessionExpired(String),
+    Api {
+        status: u16,
+        errors: Vec<ApiErrorItem>,
+        limit_info: Option<LimitInfo>,
+    },
+    MultipleChoices(Vec<String>),
+    RateLimited {
+        status: u16,
+        code: String,
+        message: String,
+        retry_after_seconds: Option<u32>,
+    },
+    Transport(String),
+    Timeout(String),
+    Unexpected {
+        status: u16,
+        content_type: Option<String>,
+        reason: String,
+        excerpt: String,
+    },
+    Denied(String),
+}
+
+impl Error {
+    pub fn config(field: &str, message: impl Into<String>) -> Self {
+        Self::InvalidConfig {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn request(field: &str, message: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// An answer that is not what Salesforce sends. `body` is cut to a short,
+    /// char-boundary-safe excerpt.
+    pub fn unexpected(
+        status: u16,
+        content_type: Option<&str>,
+        reason: impl Into<String>,
+        body: &[u8],
+    ) -> Self {
+        Self::Unexpected {
+            status,
+            content_type: content_type.map(str::to_string),
+            reason: reason.into(),
+            excerpt: excerpt(body),
+        }
+    }
+}
+
+/// The first 200 characters of a body, lossy UTF-8, control characters
+/// replaced so the excerpt prints on one line.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(800)]);
+    text.chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidConfig { field, message } => write!(f, "invalid config `{field}`: {message}"),
+            Self::InvalidRequest { field, message } => {
+                write!(f, "invalid request `{field}`: {message}")
+            }
+            Self::AuthenticationFailed {
+                status,
+                error,
+                description,
+                hint,
+            } => write!(f, "authentication failed ({status} {error}: {description}); {hint}"),
+            Self::SessionExpired(m) => write!(f, "session expired: {m}"),
+            Self::Api { status, errors, .. } => {
+                write!(f, "Salesforce API error {status}")?;
+                for e in errors {
+                    write!(f, "; {}: {}", e.error_code, e.message)?;
+                    if !e.fields.is_empty() {
+                        write!(f, " (fields: {})", e.fields.join(", "))?;
+                    }
+                }
+                Ok(())
+            }
+            Self::MultipleChoices(urls) => {
+                write!(f, "external id matches {} records: {}", urls.len(), urls.join(", "))
+            }
+            Self::RateLimited { status, code, message, retry_after_seconds } => {
+                write!(f, "rate limited ({status} {code}): {message}")?;
+                if let Some(s) = retry_after_seconds {
+                    write!(f, "; retry after {s} s")?;
+                }
+                Ok(())
+            }
+            Self::Transport(m) => write!(f, "network error: {m}"),
+            Self::Timeout(m) => write!(f, "timeout: {m}"),
+            Self::Unexpected { status, content_type, reason, excerpt } => write!(
+                f,
+                "unexpected response (status {status}, content-type {}): {reason}; body starts: {excerpt:?}",
+                content_type.as_deref().unwrap_or("none")
+            ),
+            Self::Denied(m) => write!(f, "denied by host policy: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,20 @@
+//! A Salesforce connector built as a WebAssembly component.
+//!
+//! Everything that knows Salesforce is plain Rust over plain data and is
+//! tested natively; the wasi:http edge and the WIT bindings live in
+//! `component/`, compiled only for wasm32.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod identity;
+pub mod limits;
+pub mod oauth;
+pub mod rest;
+pub mod secret;
+pub mod session;
+pub mod sfdx;
+pub mod urls;
+
+#[cfg(target_arch = "wasm32")]
+mod component;

@@ -1,0 +1,226 @@
+//! The token endpoint's answer: a session, or an OAuth error with a hint.
+
+use crate::config::{Grant, Settings};
+use crate::error::Error;
+use crate::http::HttpResponse;
+use crate::secret::{Redactor, Secret};
+use crate::session::Session;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value};
+use sha2::Sha256;
+
+/// Verifies `signature` = base64(HMAC-SHA256(client secret, id + issued_at)).
+pub fn signature_matches(secret: &Secret, id: &str, issued_at: &str, signature: &str) -> bool {
+    let Ok(expected) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
+        return false;
+    };
+    mac.update(id.as_bytes());
+    mac.update(issued_at.as_bytes());
+    mac.verify_slice(&expected).is_ok()
+}
+
+fn text<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(format!("`{key}` is not a string")),
+    }
+}
+
+/// `issued_at` is a 13-digit millisecond string in practice; the docs say
+/// seconds. Both, as string or number, become milliseconds.
+fn issued_at_ms(value: Option<&Value>) -> Result<Option<(u64, String)>, String> {
+    let raw = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err("`issued_at` is not a string".into()),
+    };
+    let n: u64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("`issued_at` is not a number: {:?}", crate::error::excerpt(raw.as_bytes())))?;
+    let ms = if n < 100_000_000_000 { n.saturating_mul(1000) } else { n };
+    Ok(Some((ms, raw)))
+}
+
+pub fn parse(resp: &HttpResponse, s: &Settings, grant: &Grant, redactor: &Redactor) -> Result<Session, Error> {
+    if !(200..300).contains(&resp.status) {
+        return Err(oauth_error(resp, grant, redactor));
+    }
+    // A 2xx token body carries tokens: never quote it in an error.
+    let bad = |reason: String| Error::unexpected(resp.status, resp.content_type(), reason, b"");
+    let value: Value = serde_json::from_slice(&resp.body).map_err(|_| {
+        let reason = if resp.body.is_empty() {
+            "the token endpoint sent an empty body".to_string()
+        } else {
+            "the token endpoint answered with something other than JSON; is the login URL a Salesforce login host?".to_string()
+        };
+        Error::unexpected(resp.status, resp.content_type(), reason, &redact_excerpt(&resp.body, redactor))
+    })?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| bad("the token response is not a JSON object".into()))?;
+    let access_token = text(obj, "access_token")
+        .map_err(&bad)?
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| bad("the token response has no access_token".into()))?;
+    let instance = text(obj, "instance_url")
+        .map_err(&bad)?
+        .ok_or_else(|| bad("the token response has no instance_url".into()))?;
+    let instance_url = crate::urls::parse_instance(instance).map_err(&bad)?;
+    let id = text(obj, "id").map_err(&bad)?;
+    let issued = issued_at_ms(obj.get("issued_at")).map_err(&bad)?;
+    let signature = text(obj, "signature").map_err(&bad)?;
+
+    let signature_verified = match (signature, &s.client_secret) {
+        (Some(sig), Some(secret)) => {
+            let ok = match (id, &issued) {
+                (Some(id), Some((_, raw))) => signature_matches(secret, id, raw, sig),
+                _ => false,
+            };
+            if !ok {
+                return Err(Error::AuthenticationFailed {
+                    status: resp.status,
+                    error: "invalid_signature".into(),
+                    description: "the token response signature does not match id + issued_at".into(),
+                    hint: "the response was altered on the way, or client-secret is not this connected app's secret".into(),
+                });
+            }
+            true
+        }
+        _ => false,
+    };
+    let (org_id, user_id) = id.and_then(crate::identity::parse).unzip();
+    Ok(Session {
+        access_token: Secret::new(access_token),
+        instance_url,
+        identity_url: id.map(str::to_string),
+        org_id,
+        user_id,
+        token_type: text(obj, "token_type").map_err(&bad)?.unwrap_or("Bearer").to_string(),
+        issued_at: issued.map(|(ms, _)| ms),
+        scope: text(obj, "scope").map_err(&bad)?.map(str::to_string),
+        refresh_token: text(obj, "refresh_token").map_err(&bad)?.map(Secret::new),
+        api_version: s.api_version.clone(),
+        signature_verified,
+        timeout_ms: s.timeout_ms,
+    })
+}
+
+fn redact_excerpt(body: &[u8], redactor: &Redactor) -> Vec<u8> {
+    redactor.scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)])).into_bytes()
+}
+
+fn oauth_error(resp: &HttpResponse, grant: &Grant, redactor: &Redactor) -> Error {
+    let parsed: Option<(String, String)> = serde_json::from_slice::<Value>(&resp.body)
+        .ok()
+        .and_then(|v| {
+            let obj = v.as_object()?;
+            let error = obj.get("error")?.as_str()?.to_string();
+            let description = obj
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            Some((error, description))
+        });
+    let Some((error, description)) = parsed else {
+        if resp.status == 429 {
+            return rate_limited(resp, "429".into(), "too many token requests".into());
+        }
+        let reason = format!(
+            "the token endpoint answered {} without an OAuth error body; check login-url",
+            resp.status
+        );
+        return Error::unexpected(resp.status, resp.content_type(), reason, &redact_excerpt(&resp.body, redactor));
+    };
+    let (error, description) = (redactor.scrub(&error), redactor.scrub(&description));
+    if resp.status == 429 || error == "rate_limit_exceeded" || description.contains("login rate exceeded") {
+        return rate_limited(resp, error, description);
+    }
+    let hint = hint(&error, &description, grant).to_string();
+    Error::AuthenticationFailed {
+        status: resp.status,
+        error,
+        description,
+        hint,
+    }
+}
+
+fn rate_limited(resp: &HttpResponse, code: String, message: String) -> Error {
+    Error::RateLimited {
+        status: resp.status,
+        code,
+        message: format!("{message}; Salesforce allows 3600 logins per user per hour, reuse the session"),
+        retry_after_seconds: resp.header("retry-after").and_then(|v| v.trim().parse().ok()),
+    }
+}
+
+/// What to check, for the errors people actually hit.
+fn hint(error: &str, description: &str, grant: &Grant) -> &'static str {
+    let d = description.to_ascii_lowercase();
+    match (error, grant) {
+        ("invalid_client_id", _) => "client-id is not a known Consumer Key (a new connected app takes up to 10 minutes to become active)",
+        ("invalid_client", _) => "client-secret does not match the connected app's Consumer Secret",
+        ("unsupported_grant_type", _) => "this connected app or host does not allow this grant; check the app's OAuth settings",
+        ("invalid_app_access", _) | ("inactive_user", _) | ("inactive_org", _) => {
+            "the user or org cannot use this app; check the app's policies and the user's profile or permission sets"
+        }
+        ("redirect_uri_mismatch", _) => "redirect-uri must equal the connected app's callback URL exactly",
+        ("invalid_grant", _) if d.contains("not supported on this domain") => {
+            "use the org's My Domain URL as login-url (https://<name>.my.salesforce.com)"
+        }
+        ("invalid_grant", _) if d.contains("no client credentials user") => {
+            "set a Run As user for the client credentials flow on the connected app"
+        }
+        ("invalid_grant", _) if d.contains("hasn't approved") || d.contains("not approved") => {
+            "pre-authorize the user: app policies 'Admin approved users are pre-authorized' plus the user's profile or permission set"
+        }
+        ("invalid_grant", _) if d.contains("audience") => {
+            "set audience to the login host (https://login.salesforce.com or https://test.salesforce.com) or, for External Client Apps, the My Domain URL"
+        }
+        ("invalid_grant", _) if d.contains("expired") && matches!(grant, Grant::RefreshToken { .. }) => {
+            "the refresh token was revoked or expired; authorize again"
+        }
+        ("invalid_grant", _) if d.contains("code verifier") => "code-verifier must be the one returned with the authorize URL",
+        ("invalid_grant", Grant::JwtBearer { .. }) => {
+            "check username, the certificate uploaded on the connected app, and that the assertion host (login-url) matches the org"
+        }
+        ("invalid_grant", Grant::Password { .. }) => {
+            "check username, password and security token (pass it as security-token; reset it under Settings > Reset My Security Token), \
+             that login-url is right (https://test.salesforce.com for sandboxes), and that the org allows the username-password flow"
+        }
+        ("invalid_grant", Grant::AuthorizationCode { .. }) => "the code is used, expired (15 minutes) or was issued for another redirect-uri",
+        _ => "see Salesforce's OAuth error list for this code",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_signature_vector() {
+        assert!(signature_matches(
+            &Secret::new("secret"),
+            "https://login.salesforce.com/id/00D000000000001EAA/005000000000001AAA",
+            "1700000000000",
+            "xwjgdwExawzcsxDK0EXiR5xbdOsg+6u59M7fWZjbpS0="
+        ));
+        assert!(!signature_matches(&Secret::new("secret"), "x", "1", "xwjgdwExawzcsxDK0EXiR5xbdOsg+6u59M7fWZjbpS0="));
+        assert!(!signature_matches(&Secret::new("secret"), "x", "1", "%%%"));
+    }
+
+    #[test]
+    fn issued_at_forms() {
+        assert_eq!(issued_at_ms(Some(&Value::from("1609942615640"))).unwrap().unwrap().0, 1609942615640);
+        assert_eq!(issued_at_ms(Some(&Value::from(1609942615u64))).unwrap().unwrap().0, 1609942615000);
+        assert!(issued_at_ms(Some(&Value::from("soon"))).is_err());
+        assert!(issued_at_ms(Some(&Value::Bool(true))).is_err());
+    }
+}

@@ -1,0 +1,344 @@
+//! One REST call: where it may go, and what its answer means.
+
+use crate::error::{ApiErrorItem, Error};
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::limits::{self, LimitInfo};
+use crate::secret::Redactor;
+use crate::session::Session;
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct CallRequest {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CallResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub limit_info: Option<LimitInfo>,
+}
+
+/// Headers the connector owns; a caller may not set them.
+const RESERVED: [&str; 5] = ["authorization", "host", "content-length", "transfer-encoding", "connection"];
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control())
+}
+
+/// Resolves `path` against the instance and refuses anything that would send
+/// the bearer token elsewhere or outside the API.
+fn resolve_path(session: &Session, raw: &str) -> Result<(String, Option<String>), Error> {
+    if has_control(raw) {
+        return Err(Error::request("path", "contains control characters (CR/LF are never allowed)"));
+    }
+    let relative = if raw.starts_with("http://") || raw.starts_with("https://") {
+        let url = url::Url::parse(raw).map_err(|e| Error::request("path", format!("is not a valid URL ({e})")))?;
+        if url.origin() != session.instance_url.origin() {
+            return Err(Error::request(
+                "path",
+                format!(
+                    "points at {}, not the session's instance {}; the access token is only sent to the instance",
+                    url.origin().ascii_serialization(),
+                    crate::urls::origin(&session.instance_url)
+                ),
+            ));
+        }
+        let mut rel = url.path().to_string();
+        if let Some(q) = url.query() {
+            rel.push('?');
+            rel.push_str(q);
+        }
+        rel
+    } else {
+        raw.to_string()
+    };
+    if relative.starts_with("//") || !relative.starts_with('/') {
+        return Err(Error::request("path", "must start with /services/ (e.g. /services/data/v62.0/limits)"));
+    }
+    let (path, query) = match relative.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (relative, None),
+    };
+    let decoded = url::form_urlencoded::parse(format!("p={}", path.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let escapes = decoded
+        .split(['/', '\\'])
+        .any(|seg| seg == ".." || seg == ".")
+        || decoded.contains('\\')
+        || has_control(&decoded);
+    if escapes || !decoded.starts_with("/services/") {
+        return Err(Error::request(
+            "path",
+            "must stay under /services/ (no `..`, `.` or backslashes)",
+        ));
+    }
+    Ok((path, query))
+}
+
+pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error> {
+    let (path, query) = resolve_path(session, &req.path)?;
+    let mut url = session.instance_url.clone();
+    url.set_path(&path);
+    url.set_query(query.as_deref());
+    if !req.query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in &req.query {
+            pairs.append_pair(k, v);
+        }
+    }
+    let mut headers = Vec::with_capacity(req.headers.len() + 3);
+    for (name, value) in &req.headers {
+        let valid_name = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !valid_name || has_control(value) {
+            return Err(Error::request("headers", format!("`{name}` is not a valid header (name must be a token, value without CR/LF)")));
+        }
+        if RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+            return Err(Error::request("headers", format!("`{name}` is set by the connector")));
+        }
+        headers.push((name.to_ascii_lowercase(), value.clone()));
+    }
+    headers.push((
+        "authorization".into(),
+        format!("Bearer {}", session.access_token.expose()),
+    ));
+    if !headers.iter().any(|(k, _)| k == "accept") {
+        headers.push(("accept".into(), "application/json".into()));
+    }
+    let body = match (&req.body, req.method) {
+        (Some(b), Method::Post | Method::Patch | Method::Put) => {
+            if !headers.iter().any(|(k, _)| k == "content-type") {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            Some(b.clone().into_bytes())
+        }
+        (Some(_), m) => return Err(Error::request("body", format!("{} requests carry no body", m.as_str()))),
+        (None, _) => None,
+    };
+    Ok(HttpRequest {
+        method: req.method,
+        url,
+        headers,
+        body,
+        timeout: core::time::Duration::from_millis(session.timeout_ms.into()),
+    })
+}
+
+fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
+    let item = |v: &Value| -> Option<ApiErrorItem> {
+        let o = v.as_object()?;
+        let code = o.get("errorCode").or_else(|| o.get("statusCode")).or_else(|| o.get("error"))?;
+        let message = o
+            .get("message")
+            .or_else(|| o.get("error_description"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let fields = o
+            .get("fields")
+            .and_then(Value::as_array)
+            .map(|f| f.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        Some(ApiErrorItem {
+            error_code: code.as_str()?.to_string(),
+            message: message.to_string(),
+            fields,
+        })
+    };
+    match value {
+        Value::Array(items) if !items.is_empty() => items.iter().map(item).collect(),
+        Value::Object(_) => item(value).map(|i| vec![i]),
+        _ => None,
+    }
+}
+
+/// Maps an HTTP answer to the call's result. Server text is scrubbed of the
+/// session's secrets before it is quoted.
+pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse, Error> {
+    let limit_info = resp.header("sforce-limit-info").and_then(limits::parse);
+    let ct = resp.content_type().map(str::to_string);
+    let scrubbed = |body: &[u8]| redactor.scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)])).into_bytes();
+    if (200..300).contains(&resp.status) {
+        if ct.as_deref().is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html")) {
+            return Err(Error::unexpected(
+                resp.status,
+                ct.as_deref(),
+                "an HTML page instead of an API response; is the instance URL an API host?",
+                &scrubbed(&resp.body),
+            ));
+        }
+        let body = String::from_utf8(resp.body).map_err(|e| {
+            Error::unexpected(resp.status, ct.as_deref(), "the body is not UTF-8", &scrubbed(e.as_bytes()))
+        })?;
+        return Ok(CallResponse {
+            status: resp.status,
+            headers: resp.headers,
+            body,
+            limit_info,
+        });
+    }
+    let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
+    if resp.status == 300 {
+        let urls: Option<Vec<String>> = parsed.as_ref().and_then(Value::as_array).map(|a| {
+            a.iter().filter_map(Value::as_str).map(|s| redactor.scrub(s)).collect()
+        });
+        if let Some(urls) = urls {
+            return Err(Error::MultipleChoices(urls));
+        }
+    }
+    let Some(mut errors) = parsed.as_ref().and_then(error_items) else {
+        if resp.status == 401 {
+            return Err(Error::SessionExpired("401 without an error body".into()));
+        }
+        if resp.status == 429 {
+            return Err(Error::RateLimited {
+                status: 429,
+                code: "429".into(),
+                message: "too many requests".into(),
+                retry_after_seconds: retry_after(&resp),
+            });
+        }
+        return Err(Error::unexpected(
+            resp.status,
+            ct.as_deref(),
+            format!("status {} without Salesforce's error array", resp.status),
+            &scrubbed(&resp.body),
+        ));
+    };
+    for e in &mut errors {
+        e.message = redactor.scrub(&e.message);
+        e.error_code = redactor.scrub(&e.error_code);
+    }
+    if resp.status == 401 || errors.iter().any(|e| e.error_code == "INVALID_SESSION_ID") {
+        let message = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+        return Err(Error::SessionExpired(message));
+    }
+    let limited = errors.iter().find(|e| e.error_code == "REQUEST_LIMIT_EXCEEDED");
+    if resp.status == 429 || limited.is_some() {
+        let e = limited.unwrap_or(&errors[0]);
+        return Err(Error::RateLimited {
+            status: resp.status,
+            code: e.error_code.clone(),
+            message: e.message.clone(),
+            retry_after_seconds: retry_after(&resp),
+        });
+    }
+    Err(Error::Api {
+        status: resp.status,
+        errors,
+        limit_info,
+    })
+}
+
+fn retry_after(resp: &HttpResponse) -> Option<u32> {
+    resp.header("retry-after").and_then(|v| v.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn session() -> Session {
+        Session {
+            access_token: Secret::new("00Dtoken!secret"),
+            instance_url: url::Url::parse("https://acme.my.salesforce.com").unwrap(),
+            identity_url: None,
+            org_id: None,
+            user_id: None,
+            token_type: "Bearer".into(),
+            issued_at: None,
+            scope: None,
+            refresh_token: None,
+            api_version: "62.0".into(),
+            signature_verified: false,
+            timeout_ms: 1000,
+        }
+    }
+
+    fn get(path: &str) -> CallRequest {
+        CallRequest { method: Method::Get, path: path.into(), query: vec![], headers: vec![], body: None }
+    }
+
+    #[test]
+    fn paths_that_stay_home() {
+        let s = session();
+        let mut r = get("/services/data/v62.0/query");
+        r.query.push(("q".into(), "SELECT Id FROM Account WHERE Name = 'A&B'".into()));
+        let req = build(&s, &r).unwrap();
+        assert_eq!(req.url.path(), "/services/data/v62.0/query");
+        assert_eq!(
+            req.url.query_pairs().next().unwrap().1,
+            "SELECT Id FROM Account WHERE Name = 'A&B'"
+        );
+        let abs = build(&s, &get("https://acme.my.salesforce.com/services/data/v62.0/query/01g-2000")).unwrap();
+        assert_eq!(abs.url.path(), "/services/data/v62.0/query/01g-2000");
+    }
+
+    #[test]
+    fn paths_that_would_leak_the_token() {
+        let s = session();
+        for bad in [
+            "https://evil.example.com/services/data",
+            "http://acme.my.salesforce.com/services/data",
+            "//evil.example.com/services/data",
+            "/services/data/../../secret",
+            "/services/data/%2e%2e/%2E%2E/x",
+            "/services/data\r\nHost: evil",
+            "/apex/page",
+            "services/data",
+            "/services\\..\\x",
+        ] {
+            assert!(matches!(build(&s, &get(bad)), Err(Error::InvalidRequest { .. })), "{bad}");
+        }
+        let mut r = get("/services/data");
+        r.headers.push(("Authorization".into(), "Bearer other".into()));
+        assert!(build(&s, &r).is_err());
+        r.headers = vec![("X-Evil".into(), "a\r\nb".into())];
+        assert!(build(&s, &r).is_err());
+    }
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("sforce-limit-info".into(), "api-usage=3/15000".into()),
+            ],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn answers_become_typed_results() {
+        let r = Redactor::new();
+        let ok = interpret(resp(200, "{}"), &r).unwrap();
+        assert_eq!(ok.limit_info.unwrap().api_usage.unwrap().used, 3);
+        assert!(matches!(
+            interpret(resp(401, r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#), &r),
+            Err(Error::SessionExpired(_))
+        ));
+        assert!(matches!(
+            interpret(resp(403, r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#), &r),
+            Err(Error::RateLimited { .. })
+        ));
+        assert!(matches!(
+            interpret(resp(300, r#"["/services/data/v62.0/sobjects/Account/001A","/services/data/v62.0/sobjects/Account/001B"]"#), &r),
+            Err(Error::MultipleChoices(u)) if u.len() == 2
+        ));
+        match interpret(resp(400, r#"[{"message":"m","errorCode":"REQUIRED_FIELD_MISSING","fields":["Name"]}]"#), &r) {
+            Err(Error::Api { status: 400, errors, .. }) => assert_eq!(errors[0].fields, vec!["Name"]),
+            other => panic!("{other:?}"),
+        }
+        let mut html = resp(500, "<html><body>Service Unavailable</body></html>");
+        html.headers[0].1 = "text/html".into();
+        assert!(matches!(interpret(html, &r), Err(Error::Unexpected { status: 500, .. })));
+    }
+}

@@ -1,0 +1,30 @@
+//! An authenticated session.
+
+use crate::secret::Secret;
+use url::Url;
+
+/// What `authenticate` returns and `call` takes. `Debug` is safe.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access_token: Secret,
+    /// Origin only (empty path).
+    pub instance_url: Url,
+    pub identity_url: Option<String>,
+    pub org_id: Option<String>,
+    pub user_id: Option<String>,
+    pub token_type: String,
+    /// Milliseconds since the Unix epoch.
+    pub issued_at: Option<u64>,
+    pub scope: Option<String>,
+    pub refresh_token: Option<Secret>,
+    pub api_version: String,
+    pub signature_verified: bool,
+    pub timeout_ms: u32,
+}
+
+impl Session {
+    /// `/services/data/v62.0`
+    pub fn data_path(&self) -> String {
+        format!("/services/data/v{}", self.api_version)
+    }
+}
