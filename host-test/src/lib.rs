@@ -1,1 +1,33 @@
+//! The wasmtime host for the Salesforce connector component, its CLI's
+//! building blocks, and a mock Salesforce for tests and demos.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sf_host::HostError> {
+//! use sf_host::{wit, Client, ClientOptions, Connector};
+//! let connector = std::sync::Arc::new(Connector::load(&sf_host::default_component_path())?);
+//! let config = wit::Config {
+//!     login_url: Some("https://acme.my.salesforce.com".into()),
+//!     client_id: Some("3MVG9...".into()),
+//!     client_secret: Some("...".into()),
+//!     grant: wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
+//!     api_version: None,
+//!     timeout_ms: None,
+//! };
+//! let mut client = Client::new(connector, config, ClientOptions::default())?;
+//! let limits = client.call(&sf_host::get("/services/data/v62.0/limits")).await?;
+//! println!("{}", limits.body);
+//! # Ok(()) }
+//! ```
 
+pub mod bindings;
+pub mod client;
+pub mod connector;
+pub mod egress;
+pub mod error;
+pub mod mock;
+pub mod send;
+
+pub use bindings::wit;
+pub use client::{get, parse_sfdx_url, Client, ClientOptions};
+pub use connector::{default_component_path, Connector};
+pub use error::HostError;

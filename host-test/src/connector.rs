@@ -1,0 +1,168 @@
+//! Loading a build of the component: compile once (cached on disk as a
+//! precompiled `.cwasm`), then a cheap `InstancePre` instantiation per use.
+
+use crate::bindings::{Salesforce, SalesforcePre};
+use crate::egress::Egress;
+use crate::error::HostError;
+use std::path::{Path, PathBuf};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// The component built from this repository by `build.rs`.
+pub fn default_component_path() -> PathBuf {
+    PathBuf::from(env!("SF_COMPONENT_PATH"))
+}
+
+/// What one instance's store holds.
+pub struct HostState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    egress: Egress,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.egress,
+        }
+    }
+}
+
+pub struct Connector {
+    engine: Engine,
+    pre: SalesforcePre<HostState>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector").field("path", &self.path).finish()
+    }
+}
+
+fn engine() -> Result<Engine, HostError> {
+    Engine::new(&Config::new()).map_err(|e| HostError::Load(format!("wasmtime engine: {e}")))
+}
+
+/// `<component>.<hash>.cwasm`: the hash covers the component's bytes and the
+/// engine's compatibility settings, so a rebuilt component or another
+/// wasmtime never loads stale code.
+fn cache_path(engine: &Engine, path: &Path, bytes: &[u8]) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    use std::hash::{Hash, Hasher};
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let mut h = Sha256::new();
+    h.update(bytes);
+    h.update(compat.finish().to_le_bytes());
+    let digest = h.finalize();
+    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{tag}.cwasm"));
+    path.with_file_name(name)
+}
+
+impl Connector {
+    /// Loads `path` (a `.wasm` component, or a `.cwasm` from [`Connector::precompile`]).
+    pub fn load(path: &Path) -> Result<Self, HostError> {
+        let engine = engine()?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            HostError::Load(format!("cannot read component {}: {e}", path.display()))
+        })?;
+        let component = if path.extension().is_some_and(|e| e == "cwasm") {
+            Self::deserialize(&engine, path)?
+        } else {
+            let cached = cache_path(&engine, path, &bytes);
+            match Self::deserialize(&engine, &cached) {
+                Ok(c) => c,
+                Err(_) => {
+                    let component = Component::new(&engine, &bytes).map_err(|e| {
+                        HostError::Load(format!("{} is not a loadable component: {e}", path.display()))
+                    })?;
+                    // Best effort: a read-only directory only costs the next start.
+                    if let Ok(serialized) = component.serialize() {
+                        let tmp = cached.with_extension("tmp");
+                        if std::fs::write(&tmp, serialized).is_ok() {
+                            let _ = std::fs::rename(&tmp, &cached);
+                        }
+                    }
+                    component
+                }
+            }
+        };
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| HostError::Load(format!("linking WASI: {e}")))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| HostError::Load(format!("linking wasi:http: {e}")))?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| {
+            HostError::Load(format!("{} does not fit this host: {e}", path.display()))
+        })?;
+        let pre = SalesforcePre::new(pre).map_err(|e| {
+            HostError::Load(format!("{} does not export the salesforce world: {e}", path.display()))
+        })?;
+        Ok(Self {
+            engine,
+            pre,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn deserialize(engine: &Engine, path: &Path) -> Result<Component, HostError> {
+        if !path.exists() {
+            return Err(HostError::Load(format!("{} does not exist", path.display())));
+        }
+        // SAFETY: the file was produced by `Component::serialize` of a
+        // compatible engine (the cache name or the user's precompile step);
+        // wasmtime checks the header and engine compatibility again.
+        unsafe { Component::deserialize_file(engine, path) }
+            .map_err(|e| HostError::Load(format!("{} is not a precompiled component for this host: {e}", path.display())))
+    }
+
+    /// Compiles `wasm` ahead of time into `out` (a `.cwasm`).
+    pub fn precompile(wasm: &Path, out: &Path) -> Result<(), HostError> {
+        let engine = engine()?;
+        let bytes = std::fs::read(wasm)
+            .map_err(|e| HostError::Load(format!("cannot read {}: {e}", wasm.display())))?;
+        let compiled = engine
+            .precompile_component(&bytes)
+            .map_err(|e| HostError::Load(format!("compiling {}: {e}", wasm.display())))?;
+        std::fs::write(out, compiled)
+            .map_err(|e| HostError::Load(format!("cannot write {}: {e}", out.display())))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A fresh instance whose outgoing requests go through `egress`.
+    pub async fn instantiate(&self, egress: Egress) -> Result<(Store<HostState>, Salesforce), HostError> {
+        let state = HostState {
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            egress,
+        };
+        let mut store = Store::new(&self.engine, state);
+        let instance = self
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| HostError::Trap(format!("instantiating the component: {e}")))?;
+        Ok((store, instance))
+    }
+}

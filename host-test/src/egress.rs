@@ -1,0 +1,89 @@
+//! Where a guest may send requests: an allowlist of origins, decided here for
+//! every request before anything leaves the process.
+
+use crate::send::{IoFuture, Sender};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// The origins (`scheme://host:port`) the guest may reach. Shared by every
+/// instance of one client; the instance URL is added after authentication.
+#[derive(Default, Debug)]
+pub struct Policy {
+    allowed: RwLock<BTreeSet<String>>,
+}
+
+/// `https://Host:443/x` -> `https://host`; `http://127.0.0.1:8080/` ->
+/// `http://127.0.0.1:8080`. `None` for what is not an http(s) URL.
+pub fn origin_of(raw: &str) -> Option<String> {
+    let with_scheme = if raw.contains("://") {
+        raw.trim().to_string()
+    } else {
+        format!("https://{}", raw.trim())
+    };
+    let url = url::Url::parse(&with_scheme).ok()?;
+    matches!(url.scheme(), "http" | "https")
+        .then(|| url.origin().ascii_serialization())
+        .filter(|o| o != "null")
+}
+
+impl Policy {
+    pub fn allow(&self, origin_or_url: &str) {
+        if let Some(o) = origin_of(origin_or_url) {
+            self.allowed.write().expect("policy lock").insert(o);
+        }
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        self.allowed.read().expect("policy lock").contains(origin)
+    }
+
+    pub fn origins(&self) -> Vec<String> {
+        self.allowed.read().expect("policy lock").iter().cloned().collect()
+    }
+}
+
+/// The wasi:http hooks of one store: deny what the policy does not allow,
+/// send the rest through [`Sender`].
+pub struct Egress {
+    pub policy: Arc<Policy>,
+    pub sender: Sender,
+    pub denied: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+type SendResult = Result<(http::Response<WasiBody>, IoFuture), Error>;
+
+impl WasiHttpHooks for Egress {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _fut: IoFuture,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        let origin = origin_of(&request.uri().to_string()).unwrap_or_default();
+        if !self.policy.allows(&origin) {
+            self.denied.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        let sender = self.sender.clone();
+        Box::new(async move { sender.send(request, options).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_normalize() {
+        assert_eq!(origin_of("https://Login.Salesforce.com:443/x").as_deref(), Some("https://login.salesforce.com"));
+        assert_eq!(origin_of("acme.my.salesforce.com").as_deref(), Some("https://acme.my.salesforce.com"));
+        assert_eq!(origin_of("http://127.0.0.1:8080/").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(origin_of("file:///etc/passwd"), None);
+        let p = Policy::default();
+        p.allow("http://127.0.0.1:8080");
+        assert!(p.allows("http://127.0.0.1:8080"));
+        assert!(!p.allows("http://127.0.0.1:8081"));
+    }
+}
