@@ -46,6 +46,8 @@ fn ui_host_hint(host: &str) -> Option<&'static str> {
 /// beyond `/`. The returned URL has an empty path.
 pub fn parse_base(field: &str, raw: &str) -> Result<Url, Error> {
     let raw = raw.trim();
+    // Never quote a URL that may carry credentials.
+    let shown = if raw.contains('@') { "the URL" } else { raw };
     if raw.is_empty() {
         return Err(Error::config(field, "is empty"));
     }
@@ -58,20 +60,20 @@ pub fn parse_base(field: &str, raw: &str) -> Result<Url, Error> {
         &with_scheme
     };
     let url = Url::parse(candidate)
-        .map_err(|e| Error::config(field, format!("`{raw}` is not a URL ({e})")))?;
+        .map_err(|e| Error::config(field, format!("`{shown}` is not a URL ({e})")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
             return Err(Error::config(
                 field,
-                format!("`{raw}` uses http; Salesforce requires https (http is allowed only for loopback hosts)"),
+                format!("`{shown}` uses http; Salesforce requires https (http is allowed only for loopback hosts)"),
             ))
         }
         other => return Err(Error::config(field, format!("scheme `{other}` is not supported; use https://"))),
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::config(field, format!("`{raw}` has no host")));
+        return Err(Error::config(field, format!("`{shown}` has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::config(field, "must not contain credentials (user:password@)"));

@@ -104,7 +104,12 @@ impl Client {
             .await
             .map_err(|e| HostError::Trap(e.to_string()))?;
         let session = result?;
-        self.policy.allow(&session.instance_url);
+        // The login host chose the instance; trust it only on a Salesforce
+        // domain (or loopback). Anything else stays denied, so the guest's
+        // calls fail with `denied` instead of carrying the token away.
+        if crate::egress::is_trusted_instance(&session.instance_url) {
+            self.policy.allow(&session.instance_url);
+        }
         Ok(self.session.insert(session))
     }
 

@@ -28,6 +28,32 @@ pub fn origin_of(raw: &str) -> Option<String> {
         .filter(|o| o != "null")
 }
 
+/// Hosts Salesforce serves its API from. An `instance_url` elsewhere is not
+/// trusted with the bearer token unless the host was configured to allow it.
+const SALESFORCE_SUFFIXES: [&str; 6] = [
+    ".salesforce.com",
+    ".force.com",
+    ".salesforce.mil",
+    ".sfcrmproducts.cn",
+    ".cloudforce.com",
+    ".database.com",
+];
+
+/// https on a Salesforce domain, or any loopback origin (mocks and tests).
+pub fn is_trusted_instance(origin: &str) -> bool {
+    let Ok(url) = url::Url::parse(origin) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    loopback || (url.scheme() == "https" && SALESFORCE_SUFFIXES.iter().any(|s| host.ends_with(s)))
+}
+
 impl Policy {
     pub fn allow(&self, origin_or_url: &str) {
         if let Some(o) = origin_of(origin_or_url) {
@@ -85,5 +111,9 @@ mod tests {
         p.allow("http://127.0.0.1:8080");
         assert!(p.allows("http://127.0.0.1:8080"));
         assert!(!p.allows("http://127.0.0.1:8081"));
+        assert!(is_trusted_instance("https://acme.my.salesforce.com"));
+        assert!(is_trusted_instance("http://127.0.0.1:9"));
+        assert!(!is_trusted_instance("http://acme.my.salesforce.com"));
+        assert!(!is_trusted_instance("https://salesforce.com.evil.example"));
     }
 }

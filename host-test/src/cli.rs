@@ -1,0 +1,215 @@
+//! Command-line options: connection options shared by every command (each
+//! also read from its environment variable) and the commands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sf_host::{wit, HostError};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "sf-host", version, about = "Run the Salesforce connector component: log in, call REST, query, or serve a mock Salesforce")]
+pub struct Cli {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// Print errors (and `login`) as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GrantKind {
+    Password,
+    Jwt,
+    ClientCredentials,
+    RefreshToken,
+    AccessToken,
+}
+
+#[derive(Args, Clone)]
+pub struct Connection {
+    /// Login host: https://login.salesforce.com, https://test.salesforce.com or your My Domain.
+    #[arg(long, env = "SF_LOGIN_URL", global = true)]
+    pub login_url: Option<String>,
+    /// The connected app's Consumer Key.
+    #[arg(long, env = "SF_CLIENT_ID", global = true)]
+    pub client_id: Option<String>,
+    /// The connected app's Consumer Secret.
+    #[arg(long, env = "SF_CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// OAuth flow; inferred from the other options when omitted.
+    #[arg(long, env = "SF_GRANT", global = true, value_enum)]
+    pub grant: Option<GrantKind>,
+    #[arg(long, env = "SF_USERNAME", global = true)]
+    pub username: Option<String>,
+    #[arg(long, env = "SF_PASSWORD", global = true, hide_env_values = true)]
+    pub password: Option<String>,
+    /// Appended to the password by the component.
+    #[arg(long, env = "SF_SECURITY_TOKEN", global = true, hide_env_values = true)]
+    pub security_token: Option<String>,
+    /// PEM private key file for the JWT bearer flow (PKCS#8 or PKCS#1).
+    #[arg(long, env = "SF_PRIVATE_KEY_FILE", global = true)]
+    pub private_key: Option<PathBuf>,
+    /// JWT `aud` claim; default: the login URL.
+    #[arg(long, env = "SF_AUDIENCE", global = true)]
+    pub audience: Option<String>,
+    #[arg(long, env = "SF_REFRESH_TOKEN", global = true, hide_env_values = true)]
+    pub refresh_token: Option<String>,
+    /// Reuse an existing access token (with --instance-url).
+    #[arg(long, env = "SF_ACCESS_TOKEN", global = true, hide_env_values = true)]
+    pub access_token: Option<String>,
+    #[arg(long, env = "SF_INSTANCE_URL", global = true)]
+    pub instance_url: Option<String>,
+    /// force://clientId:clientSecret:refreshToken@instance
+    #[arg(long, env = "SF_AUTH_URL", global = true, hide_env_values = true)]
+    pub sfdx_url: Option<String>,
+    #[arg(long, env = "SF_API_VERSION", global = true)]
+    pub api_version: Option<String>,
+    #[arg(long, env = "SF_TIMEOUT_MS", global = true)]
+    pub timeout_ms: Option<u32>,
+    /// The component to run; default: the one built from this repository.
+    #[arg(long, env = "SF_COMPONENT", global = true)]
+    pub component: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust, e.g. the mock's ca_file.
+    #[arg(long, env = "SF_CA_FILE", global = true)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Hand-written so that `--help` or an error never prints a secret.
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("login_url", &self.login_url)
+            .field("grant", &self.grant)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Ndjson,
+    Csv,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the embedded mock, run every grant, a paged query and writes; print a transcript.
+    Demo,
+    /// Serve the mock Salesforce in the foreground (first stdout line: connection info as JSON).
+    Mock {
+        /// HTTPS listen address.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        addr: std::net::SocketAddr,
+        /// Plain HTTP listen address.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        http_addr: std::net::SocketAddr,
+    },
+    /// Authenticate and print the session (token masked unless --show-token).
+    Login {
+        #[arg(long)]
+        show_token: bool,
+    },
+    /// One REST call; the response body on stdout.
+    Call {
+        /// GET, POST, PATCH, PUT, DELETE or HEAD.
+        method: String,
+        /// Path under /services/, e.g. /services/data/v62.0/limits.
+        path: String,
+        /// JSON body, or @FILE to read it from a file.
+        #[arg(long)]
+        data: Option<String>,
+        /// Extra header, 'Name: value' (repeatable).
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+    },
+    /// Run a SOQL query and follow every page.
+    Query {
+        soql: String,
+        /// Include deleted and archived rows (queryAll).
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Compile the component ahead of time (a .cwasm loads in milliseconds).
+    Precompile { out: PathBuf },
+}
+
+fn read_key(path: &PathBuf) -> Result<String, HostError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| HostError::Usage(format!("cannot read --private-key {}: {e}", path.display())))
+}
+
+impl Connection {
+    fn inferred_grant(&self) -> GrantKind {
+        if let Some(g) = self.grant {
+            return g;
+        }
+        if self.sfdx_url.is_some() {
+            GrantKind::RefreshToken
+        } else if self.access_token.is_some() {
+            GrantKind::AccessToken
+        } else if self.private_key.is_some() {
+            GrantKind::Jwt
+        } else if self.username.is_some() && self.password.is_some() {
+            GrantKind::Password
+        } else if self.refresh_token.is_some() {
+            GrantKind::RefreshToken
+        } else {
+            GrantKind::ClientCredentials
+        }
+    }
+
+    fn require(value: &Option<String>, flag: &str, grant: &str) -> Result<String, HostError> {
+        value
+            .clone()
+            .ok_or_else(|| HostError::Usage(format!("the {grant} grant needs {flag}")))
+    }
+
+    /// The component config. `sfdx` is the component's parse of --sfdx-url.
+    pub fn config(&self, sfdx: Option<wit::Config>) -> Result<wit::Config, HostError> {
+        let grant = match (self.inferred_grant(), sfdx.as_ref()) {
+            (GrantKind::RefreshToken, Some(parsed)) => parsed.grant.clone(),
+            (GrantKind::Password, _) => wit::Grant::Password(wit::PasswordGrant {
+                username: Self::require(&self.username, "--username", "password")?,
+                password: Self::require(&self.password, "--password", "password")?,
+                security_token: self.security_token.clone(),
+            }),
+            (GrantKind::Jwt, _) => {
+                let path = self
+                    .private_key
+                    .as_ref()
+                    .ok_or_else(|| HostError::Usage("the jwt grant needs --private-key FILE".into()))?;
+                wit::Grant::JwtBearer(wit::JwtBearerGrant {
+                    username: Self::require(&self.username, "--username", "jwt")?,
+                    private_key_pem: read_key(path)?,
+                    audience: self.audience.clone(),
+                })
+            }
+            (GrantKind::ClientCredentials, _) => {
+                wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false })
+            }
+            (GrantKind::RefreshToken, None) => wit::Grant::RefreshToken(wit::RefreshTokenGrant {
+                refresh_token: Self::require(&self.refresh_token, "--refresh-token or --sfdx-url", "refresh-token")?,
+            }),
+            (GrantKind::AccessToken, _) => wit::Grant::AccessToken(wit::AccessTokenGrant {
+                access_token: Self::require(&self.access_token, "--access-token", "access-token")?,
+                instance_url: Self::require(&self.instance_url, "--instance-url", "access-token")?,
+            }),
+        };
+        let from_sfdx = |f: fn(&wit::Config) -> Option<String>| sfdx.as_ref().and_then(f);
+        Ok(wit::Config {
+            login_url: self.login_url.clone().or_else(|| from_sfdx(|c| c.login_url.clone())),
+            client_id: self.client_id.clone().or_else(|| from_sfdx(|c| c.client_id.clone())),
+            client_secret: self
+                .client_secret
+                .clone()
+                .or_else(|| from_sfdx(|c| c.client_secret.clone())),
+            grant,
+            api_version: self.api_version.clone(),
+            timeout_ms: self.timeout_ms,
+        })
+    }
+}

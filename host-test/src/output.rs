@@ -1,0 +1,113 @@
+//! How the CLI prints sessions and query results.
+
+use serde_json::{Map, Value};
+use sf_host::wit;
+
+fn hidden(value: &str) -> String {
+    format!("<hidden, {} chars; --show-token prints it>", value.chars().count())
+}
+
+pub fn session_json(s: &wit::Session, show_token: bool) -> Value {
+    let secret = |v: &str| if show_token { Value::from(v) } else { Value::from(hidden(v)) };
+    serde_json::json!({
+        "instance_url": s.instance_url,
+        "identity_url": s.identity_url,
+        "org_id": s.org_id,
+        "user_id": s.user_id,
+        "token_type": s.token_type,
+        "issued_at": s.issued_at,
+        "scope": s.scope,
+        "api_version": s.api_version,
+        "signature_verified": s.signature_verified,
+        "access_token": secret(&s.access_token),
+        "refresh_token": s.refresh_token.as_deref().map(secret),
+    })
+}
+
+pub fn session_text(s: &wit::Session, show_token: bool) -> String {
+    let v = session_json(s, show_token);
+    let mut out = String::new();
+    if let Value::Object(map) = v {
+        for (k, v) in map {
+            let shown = match v {
+                Value::Null => continue,
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            out.push_str(&format!("{k:<20} {shown}\n"));
+        }
+    }
+    out
+}
+
+/// Flattens `{"Account":{"Name":"x"}}` into `Account.Name`, dropping
+/// Salesforce's `attributes` blocks.
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "attributes" {
+                    continue;
+                }
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, v, out);
+            }
+        }
+        Value::Null => out.push((prefix.to_string(), String::new())),
+        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn csv(records: &[Value]) -> String {
+    let rows: Vec<Vec<(String, String)>> = records
+        .iter()
+        .map(|r| {
+            let mut row = Vec::new();
+            flatten("", r, &mut row);
+            row
+        })
+        .collect();
+    let mut columns: Vec<String> = Vec::new();
+    for row in &rows {
+        for (k, _) in row {
+            if !columns.contains(k) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let mut out = columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+    out.push('\n');
+    for row in rows {
+        let map: Map<String, Value> = row.into_iter().map(|(k, v)| (k, Value::from(v))).collect();
+        let line = columns
+            .iter()
+            .map(|c| csv_field(map.get(c).and_then(Value::as_str).unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_flattens_and_quotes() {
+        let recs = vec![serde_json::json!({
+            "attributes": {"type": "Contact"},
+            "Id": "003",
+            "Account": {"attributes": {}, "Name": "O'Reilly, \"Sons\""}
+        })];
+        assert_eq!(super::csv(&recs), "Id,Account.Name\n003,\"O'Reilly, \"\"Sons\"\"\"\n");
+    }
+}

@@ -1,0 +1,92 @@
+//! The `sf-host` binary against the mock: output and exit codes
+//! (0 ok, 2 usage/config, 3 auth, 4 API, 5 network, 6 denied).
+
+use sf_host::mock::{Mock, MockOptions};
+use std::process::Command;
+
+fn sf_host(mock: &Mock, args: &[&str]) -> (i32, String, String) {
+    let c = mock.credentials();
+    let out = Command::new(env!("CARGO_BIN_EXE_sf-host"))
+        .args(args)
+        .env_clear()
+        .env("SF_LOGIN_URL", mock.http_url())
+        .env("SF_CLIENT_ID", &c.client_id)
+        .env("SF_CLIENT_SECRET", &c.client_secret)
+        .env("SF_USERNAME", &c.username)
+        .env("SF_PASSWORD", &c.password)
+        .env("SF_SECURITY_TOKEN", &c.security_token)
+        .env("SF_TIMEOUT_MS", "3000")
+        .output()
+        .expect("sf-host runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_clean(mock: &Mock, text: &str) {
+    let c = mock.credentials();
+    for secret in [&c.password, &c.client_secret, &c.security_token] {
+        assert!(!text.contains(secret.as_str()), "secret in CLI output: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_and_output() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+
+    let (code, out, err) = sf_host(&mock, &["login", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let session: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(session["instance_url"], mock.http_url());
+    assert!(session["access_token"].as_str().unwrap().starts_with("<hidden"));
+    assert_eq!(session["signature_verified"], true);
+    assert_clean(&mock, &out);
+
+    let (code, out, _) = sf_host(&mock, &["login", "--show-token", "--json"]);
+    assert_eq!(code, 0);
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(shown["access_token"].as_str().unwrap().len() > 20);
+
+    let (code, out, err) = sf_host(&mock, &["query", "SELECT Id, Name FROM Account WHERE Name LIKE 'Acme%' ORDER BY Name", "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Id,Name\n"), "{out}");
+
+    let (code, out, _) = sf_host(&mock, &["query", "SELECT Id FROM Account", "--format", "ndjson"]);
+    assert_eq!(code, 0);
+    assert!(out.lines().count() >= 2500, "all pages followed");
+
+    let (code, out, err) = sf_host(&mock, &["call", "POST", "/services/data/v62.0/sobjects/Account", "--data", r#"{"Name":"CLI"}"#]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"success\":true"), "{out}");
+
+    let (code, _, err) = sf_host(&mock, &["call", "GET", "/services/data/v62.0/sobjects/Account/001000000000000AAA"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("NOT_FOUND"), "{err}");
+
+    let (code, _, err) = sf_host(&mock, &["login", "--password", "wrong & bad"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("invalid_grant"), "{err}");
+    assert_clean(&mock, &err);
+
+    let (code, out, _) = sf_host(&mock, &["--json", "login", "--password", "wrong"]);
+    assert_eq!(code, 3);
+    let e: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["error"]["kind"], "authentication_failed");
+
+    let (code, _, err) = sf_host(&mock, &["login", "--login-url", "http://login.salesforce.com"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, _) = sf_host(&mock, &["login", "--grant", "jwt"]);
+    assert_eq!(code, 2, "the jwt grant needs a key");
+    let (code, _, _) = sf_host(&mock, &["call", "FETCH", "/services/data"]);
+    assert_eq!(code, 2);
+
+    let (code, _, err) = sf_host(&mock, &["login", "--login-url", "http://127.0.0.1:1"]);
+    assert_eq!(code, 5, "{err}");
+
+    mock.knobs().set_instance_url_override(Some("https://collector.example.com".into()));
+    let (code, _, err) = sf_host(&mock, &["call", "GET", "/services/data/v62.0/limits"]);
+    assert_eq!(code, 6, "{err}");
+    assert_clean(&mock, &err);
+}
