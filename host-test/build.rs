@@ -8,7 +8,10 @@ use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest_dir.parent().expect("host-test sits in the workspace").to_path_buf();
+    let root = manifest_dir
+        .parent()
+        .expect("host-test sits in the workspace")
+        .to_path_buf();
     for input in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
@@ -24,7 +27,13 @@ fn main() {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
-        .args(["build", "--target", "wasm32-wasip2", "--profile", "component"])
+        .args([
+            "build",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "component",
+        ])
         .args(["-p", "salesforce-connector", "--target-dir"])
         .arg(&target_dir)
         // Flags and wrappers meant for the host build (clippy, coverage) must

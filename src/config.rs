@@ -192,7 +192,11 @@ impl Config {
                 audience,
             } => {
                 s.client_id()?;
-                non_empty("username", username, "the Salesforce username (the `sub` claim)")?;
+                non_empty(
+                    "username",
+                    username,
+                    "the Salesforce username (the `sub` claim)",
+                )?;
                 crate::oauth::jwt::parse_key(private_key_pem)?;
                 if let Some(aud) = audience.as_deref().filter(|a| !a.trim().is_empty()) {
                     urls::parse_base("audience", aud)?;
@@ -220,9 +224,16 @@ impl Config {
             } => {
                 s.client_id()?;
                 if code.is_empty() {
-                    return Err(Error::config("code", "is required: the `code` from the redirect"));
+                    return Err(Error::config(
+                        "code",
+                        "is required: the `code` from the redirect",
+                    ));
                 }
-                non_empty("redirect-uri", redirect_uri, "the callback URL registered on the app")?;
+                non_empty(
+                    "redirect-uri",
+                    redirect_uri,
+                    "the callback URL registered on the app",
+                )?;
             }
             Grant::AccessToken {
                 access_token,
@@ -255,7 +266,9 @@ impl Config {
                     r.add(&Secret::new(format!("{}{}", password.expose(), t.expose())));
                 }
             }
-            Grant::JwtBearer { private_key_pem, .. } => r.add(private_key_pem),
+            Grant::JwtBearer {
+                private_key_pem, ..
+            } => r.add(private_key_pem),
             Grant::RefreshToken { refresh_token } => r.add(refresh_token),
             Grant::AuthorizationCode {
                 code,
@@ -302,7 +315,10 @@ mod tests {
     #[test]
     fn client_credentials_needs_my_domain() {
         let err = cc("https://login.salesforce.com").settings().unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig { ref field, .. } if field == "login-url"), "{err}");
+        assert!(
+            matches!(err, Error::InvalidConfig { ref field, .. } if field == "login-url"),
+            "{err}"
+        );
         assert!(cc("https://acme.my.salesforce.com").settings().is_ok());
     }
 
@@ -311,7 +327,10 @@ mod tests {
         let mut c = cc("https://acme.my.salesforce.com");
         c.client_id = Some("  ".into());
         let err = c.settings().unwrap_err();
-        assert!(matches!(err, Error::InvalidConfig { ref field, .. } if field == "client-id"), "{err}");
+        assert!(
+            matches!(err, Error::InvalidConfig { ref field, .. } if field == "client-id"),
+            "{err}"
+        );
         let mut c = cc("https://acme.my.salesforce.com");
         c.timeout_ms = Some(0);
         assert!(c.settings().is_err());

@@ -10,7 +10,8 @@ pub fn parse(id_url: &str) -> Option<(String, String)> {
     let mut parts = path.rsplit('/');
     let user = parts.next()?;
     let org = parts.next()?;
-    (parts.next()? == "id" && is_sf_id(org) && is_sf_id(user)).then(|| (org.to_string(), user.to_string()))
+    (parts.next()? == "id" && is_sf_id(org) && is_sf_id(user))
+        .then(|| (org.to_string(), user.to_string()))
 }
 
 #[cfg(test)]

@@ -68,12 +68,21 @@ mod tests {
     fn three_known_forms() {
         assert_eq!(
             parse("api-usage=18/5000").unwrap().api_usage,
-            Some(Usage { used: 18, max: 5000 })
+            Some(Usage {
+                used: 18,
+                max: 5000
+            })
         );
-        let both = parse("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)").unwrap();
+        let both =
+            parse("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-connected-app)")
+                .unwrap();
         assert_eq!(
             both.per_app_api_usage,
-            Some(AppUsage { used: 17, max: 250, app_name: "sample-connected-app".into() })
+            Some(AppUsage {
+                used: 17,
+                max: 250,
+                app_name: "sample-connected-app".into()
+            })
         );
         let bursts = parse("api-usage=110018/100000; api-bursts=1/750").unwrap();
         assert_eq!(bursts.api_bursts, Some(Usage { used: 1, max: 750 }));
@@ -81,7 +90,14 @@ mod tests {
 
     #[test]
     fn garbage_is_none_not_a_panic() {
-        for junk in ["", "api-usage", "api-usage=/", "api-usage=99999999999999999999999/1", "=;=;(", "per-app-api-usage=(("] {
+        for junk in [
+            "",
+            "api-usage",
+            "api-usage=/",
+            "api-usage=99999999999999999999999/1",
+            "=;=;(",
+            "per-app-api-usage=((",
+        ] {
             assert_eq!(parse(junk), None, "{junk}");
         }
     }

@@ -25,7 +25,13 @@ pub struct CallResponse {
 }
 
 /// Headers the connector owns; a caller may not set them.
-const RESERVED: [&str; 5] = ["authorization", "host", "content-length", "transfer-encoding", "connection"];
+const RESERVED: [&str; 5] = [
+    "authorization",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+];
 
 fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
@@ -35,10 +41,14 @@ fn has_control(s: &str) -> bool {
 /// the bearer token elsewhere or outside the API.
 fn resolve_path(session: &Session, raw: &str) -> Result<(String, Option<String>), Error> {
     if has_control(raw) {
-        return Err(Error::request("path", "contains control characters (CR/LF are never allowed)"));
+        return Err(Error::request(
+            "path",
+            "contains control characters (CR/LF are never allowed)",
+        ));
     }
     let relative = if raw.starts_with("http://") || raw.starts_with("https://") {
-        let url = url::Url::parse(raw).map_err(|e| Error::request("path", format!("is not a valid URL ({e})")))?;
+        let url = url::Url::parse(raw)
+            .map_err(|e| Error::request("path", format!("is not a valid URL ({e})")))?;
         if url.origin() != session.instance_url.origin() {
             return Err(Error::request(
                 "path",
@@ -59,7 +69,10 @@ fn resolve_path(session: &Session, raw: &str) -> Result<(String, Option<String>)
         raw.to_string()
     };
     if relative.starts_with("//") || !relative.starts_with('/') {
-        return Err(Error::request("path", "must start with /services/ (e.g. /services/data/v62.0/limits)"));
+        return Err(Error::request(
+            "path",
+            "must start with /services/ (e.g. /services/data/v62.0/limits)",
+        ));
     }
     let (path, query) = match relative.split_once('?') {
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
@@ -97,12 +110,22 @@ pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error>
     let mut headers = Vec::with_capacity(req.headers.len() + 3);
     for (name, value) in &req.headers {
         let valid_name = !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !valid_name || has_control(value) {
-            return Err(Error::request("headers", format!("`{name}` is not a valid header (name must be a token, value without CR/LF)")));
+            return Err(Error::request(
+                "headers",
+                format!(
+                    "`{name}` is not a valid header (name must be a token, value without CR/LF)"
+                ),
+            ));
         }
         if RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r)) {
-            return Err(Error::request("headers", format!("`{name}` is set by the connector")));
+            return Err(Error::request(
+                "headers",
+                format!("`{name}` is set by the connector"),
+            ));
         }
         headers.push((name.to_ascii_lowercase(), value.clone()));
     }
@@ -120,7 +143,12 @@ pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error>
             }
             Some(b.clone().into_bytes())
         }
-        (Some(_), m) => return Err(Error::request("body", format!("{} requests carry no body", m.as_str()))),
+        (Some(_), m) => {
+            return Err(Error::request(
+                "body",
+                format!("{} requests carry no body", m.as_str()),
+            ))
+        }
         (None, _) => None,
     };
     Ok(HttpRequest {
@@ -135,7 +163,10 @@ pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error>
 fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
     let item = |v: &Value| -> Option<ApiErrorItem> {
         let o = v.as_object()?;
-        let code = o.get("errorCode").or_else(|| o.get("statusCode")).or_else(|| o.get("error"))?;
+        let code = o
+            .get("errorCode")
+            .or_else(|| o.get("statusCode"))
+            .or_else(|| o.get("error"))?;
         let message = o
             .get("message")
             .or_else(|| o.get("error_description"))
@@ -144,7 +175,12 @@ fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
         let fields = o
             .get("fields")
             .and_then(Value::as_array)
-            .map(|f| f.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|f| {
+                f.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         Some(ApiErrorItem {
             error_code: code.as_str()?.to_string(),
@@ -164,9 +200,16 @@ fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
 pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse, Error> {
     let limit_info = resp.header("sforce-limit-info").and_then(limits::parse);
     let ct = resp.content_type().map(str::to_string);
-    let scrubbed = |body: &[u8]| redactor.scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)])).into_bytes();
+    let scrubbed = |body: &[u8]| {
+        redactor
+            .scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)]))
+            .into_bytes()
+    };
     if (200..300).contains(&resp.status) {
-        if ct.as_deref().is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html")) {
+        if ct
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"))
+        {
             return Err(Error::unexpected(
                 resp.status,
                 ct.as_deref(),
@@ -175,7 +218,12 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
             ));
         }
         let body = String::from_utf8(resp.body).map_err(|e| {
-            Error::unexpected(resp.status, ct.as_deref(), "the body is not UTF-8", &scrubbed(e.as_bytes()))
+            Error::unexpected(
+                resp.status,
+                ct.as_deref(),
+                "the body is not UTF-8",
+                &scrubbed(e.as_bytes()),
+            )
         })?;
         return Ok(CallResponse {
             status: resp.status,
@@ -187,7 +235,10 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
     let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
     if resp.status == 300 {
         let urls: Option<Vec<String>> = parsed.as_ref().and_then(Value::as_array).map(|a| {
-            a.iter().filter_map(Value::as_str).map(|s| redactor.scrub(s)).collect()
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|s| redactor.scrub(s))
+                .collect()
         });
         if let Some(urls) = urls {
             return Err(Error::MultipleChoices(urls));
@@ -217,10 +268,15 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
         e.error_code = redactor.scrub(&e.error_code);
     }
     if resp.status == 401 || errors.iter().any(|e| e.error_code == "INVALID_SESSION_ID") {
-        let message = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+        let message = errors
+            .first()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
         return Err(Error::SessionExpired(message));
     }
-    let limited = errors.iter().find(|e| e.error_code == "REQUEST_LIMIT_EXCEEDED");
+    let limited = errors
+        .iter()
+        .find(|e| e.error_code == "REQUEST_LIMIT_EXCEEDED");
     if resp.status == 429 || limited.is_some() {
         let e = limited.unwrap_or(&errors[0]);
         return Err(Error::RateLimited {
@@ -238,7 +294,8 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
 }
 
 fn retry_after(resp: &HttpResponse) -> Option<u32> {
-    resp.header("retry-after").and_then(|v| v.trim().parse().ok())
+    resp.header("retry-after")
+        .and_then(|v| v.trim().parse().ok())
 }
 
 #[cfg(test)]
@@ -264,21 +321,34 @@ mod tests {
     }
 
     fn get(path: &str) -> CallRequest {
-        CallRequest { method: Method::Get, path: path.into(), query: vec![], headers: vec![], body: None }
+        CallRequest {
+            method: Method::Get,
+            path: path.into(),
+            query: vec![],
+            headers: vec![],
+            body: None,
+        }
     }
 
     #[test]
     fn paths_that_stay_home() {
         let s = session();
         let mut r = get("/services/data/v62.0/query");
-        r.query.push(("q".into(), "SELECT Id FROM Account WHERE Name = 'A&B'".into()));
+        r.query.push((
+            "q".into(),
+            "SELECT Id FROM Account WHERE Name = 'A&B'".into(),
+        ));
         let req = build(&s, &r).unwrap();
         assert_eq!(req.url.path(), "/services/data/v62.0/query");
         assert_eq!(
             req.url.query_pairs().next().unwrap().1,
             "SELECT Id FROM Account WHERE Name = 'A&B'"
         );
-        let abs = build(&s, &get("https://acme.my.salesforce.com/services/data/v62.0/query/01g-2000")).unwrap();
+        let abs = build(
+            &s,
+            &get("https://acme.my.salesforce.com/services/data/v62.0/query/01g-2000"),
+        )
+        .unwrap();
         assert_eq!(abs.url.path(), "/services/data/v62.0/query/01g-2000");
     }
 
@@ -296,10 +366,14 @@ mod tests {
             "services/data",
             "/services\\..\\x",
         ] {
-            assert!(matches!(build(&s, &get(bad)), Err(Error::InvalidRequest { .. })), "{bad}");
+            assert!(
+                matches!(build(&s, &get(bad)), Err(Error::InvalidRequest { .. })),
+                "{bad}"
+            );
         }
         let mut r = get("/services/data");
-        r.headers.push(("Authorization".into(), "Bearer other".into()));
+        r.headers
+            .push(("Authorization".into(), "Bearer other".into()));
         assert!(build(&s, &r).is_err());
         r.headers = vec![("X-Evil".into(), "a\r\nb".into())];
         assert!(build(&s, &r).is_err());
@@ -322,23 +396,48 @@ mod tests {
         let ok = interpret(resp(200, "{}"), &r).unwrap();
         assert_eq!(ok.limit_info.unwrap().api_usage.unwrap().used, 3);
         assert!(matches!(
-            interpret(resp(401, r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#), &r),
+            interpret(
+                resp(
+                    401,
+                    r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#
+                ),
+                &r
+            ),
             Err(Error::SessionExpired(_))
         ));
         assert!(matches!(
-            interpret(resp(403, r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#), &r),
+            interpret(
+                resp(
+                    403,
+                    r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#
+                ),
+                &r
+            ),
             Err(Error::RateLimited { .. })
         ));
         assert!(matches!(
             interpret(resp(300, r#"["/services/data/v62.0/sobjects/Account/001A","/services/data/v62.0/sobjects/Account/001B"]"#), &r),
             Err(Error::MultipleChoices(u)) if u.len() == 2
         ));
-        match interpret(resp(400, r#"[{"message":"m","errorCode":"REQUIRED_FIELD_MISSING","fields":["Name"]}]"#), &r) {
-            Err(Error::Api { status: 400, errors, .. }) => assert_eq!(errors[0].fields, vec!["Name"]),
+        match interpret(
+            resp(
+                400,
+                r#"[{"message":"m","errorCode":"REQUIRED_FIELD_MISSING","fields":["Name"]}]"#,
+            ),
+            &r,
+        ) {
+            Err(Error::Api {
+                status: 400,
+                errors,
+                ..
+            }) => assert_eq!(errors[0].fields, vec!["Name"]),
             other => panic!("{other:?}"),
         }
         let mut html = resp(500, "<html><body>Service Unavailable</body></html>");
         html.headers[0].1 = "text/html".into();
-        assert!(matches!(interpret(html, &r), Err(Error::Unexpected { status: 500, .. })));
+        assert!(matches!(
+            interpret(html, &r),
+            Err(Error::Unexpected { status: 500, .. })
+        ));
     }
 }

@@ -11,18 +11,27 @@ const FIELD: &str = "sfdx-url";
 /// (the sf CLI refreshes against the org's own domain).
 pub fn parse(raw: &str) -> Result<Config, Error> {
     let rest = raw.trim().strip_prefix("force://").ok_or_else(|| {
-        Error::config(FIELD, "must start with force:// (force://clientId:clientSecret:refreshToken@instance)")
+        Error::config(
+            FIELD,
+            "must start with force:// (force://clientId:clientSecret:refreshToken@instance)",
+        )
     })?;
     // The instance never contains `@`; secrets might, so split at the last one.
     let (creds, instance) = rest
         .rsplit_once('@')
         .ok_or_else(|| Error::config(FIELD, "has no `@instance` part"))?;
-    let (client_id, rest) = creds
-        .split_once(':')
-        .ok_or_else(|| Error::config(FIELD, "must be clientId:clientSecret:refreshToken before `@`"))?;
-    let (client_secret, refresh_token) = rest
-        .split_once(':')
-        .ok_or_else(|| Error::config(FIELD, "must be clientId:clientSecret:refreshToken before `@` (the secret may be empty)"))?;
+    let (client_id, rest) = creds.split_once(':').ok_or_else(|| {
+        Error::config(
+            FIELD,
+            "must be clientId:clientSecret:refreshToken before `@`",
+        )
+    })?;
+    let (client_secret, refresh_token) = rest.split_once(':').ok_or_else(|| {
+        Error::config(
+            FIELD,
+            "must be clientId:clientSecret:refreshToken before `@` (the secret may be empty)",
+        )
+    })?;
     if client_id.is_empty() {
         return Err(Error::config(FIELD, "has an empty client id"));
     }
@@ -50,11 +59,16 @@ mod tests {
     #[test]
     fn parses_cli_form() {
         let c = parse("force://PlatformCLI::5Aep861.x_y==@acme.my.salesforce.com").unwrap();
-        assert_eq!(c.login_url.as_deref(), Some("https://acme.my.salesforce.com"));
+        assert_eq!(
+            c.login_url.as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
         assert_eq!(c.client_id.as_deref(), Some("PlatformCLI"));
         assert!(c.client_secret.is_none());
         match c.grant {
-            Grant::RefreshToken { refresh_token } => assert_eq!(refresh_token.expose(), "5Aep861.x_y=="),
+            Grant::RefreshToken { refresh_token } => {
+                assert_eq!(refresh_token.expose(), "5Aep861.x_y==")
+            }
             other => panic!("{other:?}"),
         }
         let c = parse("force://id:sec:tok@https://acme.my.salesforce.com/").unwrap();
@@ -63,7 +77,14 @@ mod tests {
 
     #[test]
     fn errors_do_not_echo_the_url() {
-        for bad in ["http://x", "force://nothing", "force://a@b", "force://:s:t@h", "force://a:s:@h", "force://a:b:c@http://evil.com"] {
+        for bad in [
+            "http://x",
+            "force://nothing",
+            "force://a@b",
+            "force://:s:t@h",
+            "force://a:s:@h",
+            "force://a:b:c@http://evil.com",
+        ] {
             let e = parse(bad).unwrap_err().to_string();
             assert!(!e.contains(":s:t") && !e.contains("a:b:c"), "{e}");
         }

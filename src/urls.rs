@@ -76,7 +76,10 @@ pub fn parse_base(field: &str, raw: &str) -> Result<Url, Error> {
         return Err(Error::config(field, format!("`{shown}` has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(field, "must not contain credentials (user:password@)"));
+        return Err(Error::config(
+            field,
+            "must not contain credentials (user:password@)",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(field, "must not contain a query or fragment"));
@@ -112,12 +115,16 @@ pub fn is_generic_login_host(url: &Url) -> bool {
 /// Validates the `instance_url` of a token response: it is where the bearer
 /// token goes next, so it must be https and never a UI host.
 pub fn parse_instance(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("instance_url `{raw}` is not a URL ({e})"))?;
+    let url =
+        Url::parse(raw.trim()).map_err(|e| format!("instance_url `{raw}` is not a URL ({e})"))?;
     let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
     if !scheme_ok {
         return Err(format!("instance_url `{raw}` is not https"));
     }
-    if url.host_str().is_none_or(str::is_empty) || !url.username().is_empty() || url.password().is_some() {
+    if url.host_str().is_none_or(str::is_empty)
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return Err(format!("instance_url `{raw}` has no usable host"));
     }
     if let Some(hint) = ui_host_hint(&host_of(&url)) {

@@ -10,7 +10,9 @@ use sf_host::wit;
 async fn password_grant_with_special_characters_over_http_and_https() {
     let mock = mock().await;
     assert!(
-        ["#", "&", "%", "+", " ", "é"].iter().all(|c| mock.credentials().password.contains(c)),
+        ["#", "&", "%", "+", " ", "é"]
+            .iter()
+            .all(|c| mock.credentials().password.contains(c)),
         "the fixture password must exercise form encoding"
     );
     for base in [mock.http_url(), mock.https_url()] {
@@ -21,7 +23,10 @@ async fn password_grant_with_special_characters_over_http_and_https() {
         assert_eq!(s.token_type, "Bearer");
         assert!(s.org_id.as_deref().is_some_and(|o| o.starts_with("00D")));
         assert!(s.user_id.as_deref().is_some_and(|u| u.starts_with("005")));
-        assert!(s.issued_at.is_some_and(|t| t > 1_600_000_000_000), "issued-at in ms");
+        assert!(
+            s.issued_at.is_some_and(|t| t > 1_600_000_000_000),
+            "issued-at in ms"
+        );
         assert_eq!(s.api_version, "62.0");
     }
 }
@@ -30,7 +35,10 @@ async fn password_grant_with_special_characters_over_http_and_https() {
 async fn jwt_bearer_with_pkcs8_and_pkcs1_keys() {
     let mock = mock().await;
     for pkcs1 in [false, true] {
-        let mut client = client(&mock, config(&mock, &mock.https_url(), jwt_grant(&mock, pkcs1)));
+        let mut client = client(
+            &mock,
+            config(&mock, &mock.https_url(), jwt_grant(&mock, pkcs1)),
+        );
         let s = client.authenticate().await.expect("jwt grant");
         // JWT responses carry no signature; that is not an error.
         assert!(!s.signature_verified);
@@ -52,7 +60,11 @@ async fn jwt_audience_is_configurable_and_checked() {
     if let wit::Grant::JwtBearer(g) = &mut grant {
         g.audience = Some("https://elsewhere.example.com".into());
     }
-    match component_error(client(&mock, config(&mock, &mock.http_url(), grant)).authenticate().await) {
+    match component_error(
+        client(&mock, config(&mock, &mock.http_url(), grant))
+            .authenticate()
+            .await,
+    ) {
         wit::Error::AuthenticationFailed(f) => {
             assert_eq!(f.error, "invalid_grant");
             assert!(f.description.contains("audience"), "{f:?}");
@@ -79,24 +91,42 @@ async fn client_credentials_in_body_and_basic_header() {
         .map(|r| String::from_utf8_lossy(&r.body).into_owned())
         .collect();
     assert!(token_bodies[0].contains("client_secret="));
-    assert!(!token_bodies[1].contains("client_secret="), "Basic keeps the secret out of the body");
+    assert!(
+        !token_bodies[1].contains("client_secret="),
+        "Basic keeps the secret out of the body"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refresh_token_and_sfdx_url() {
     let mock = mock().await;
     let c = mock.credentials().clone();
-    let grant = wit::Grant::RefreshToken(wit::RefreshTokenGrant { refresh_token: c.refresh_token.clone() });
-    client(&mock, config(&mock, &mock.http_url(), grant)).authenticate().await.expect("refresh");
+    let grant = wit::Grant::RefreshToken(wit::RefreshTokenGrant {
+        refresh_token: c.refresh_token.clone(),
+    });
+    client(&mock, config(&mock, &mock.http_url(), grant))
+        .authenticate()
+        .await
+        .expect("refresh");
 
-    let url = format!("force://{}:{}:{}@{}", c.client_id, c.client_secret, c.refresh_token, mock.http_url());
-    let parsed = sf_host::parse_sfdx_url(&connector(), &url).await.expect("sfdx url parses");
+    let url = format!(
+        "force://{}:{}:{}@{}",
+        c.client_id,
+        c.client_secret,
+        c.refresh_token,
+        mock.http_url()
+    );
+    let parsed = sf_host::parse_sfdx_url(&connector(), &url)
+        .await
+        .expect("sfdx url parses");
     assert_eq!(parsed.login_url.as_deref(), Some(mock.http_url().as_str()));
     assert!(matches!(parsed.grant, wit::Grant::RefreshToken(_)));
     let mut client = sf_host::Client::new(connector(), parsed, options(&mock)).unwrap();
     client.authenticate().await.expect("sfdx refresh");
 
-    let err = sf_host::parse_sfdx_url(&connector(), "force://only-an-id@host").await.unwrap_err();
+    let err = sf_host::parse_sfdx_url(&connector(), "force://only-an-id@host")
+        .await
+        .unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert_no_secret(&err.to_string(), &secrets(&mock));
 }
@@ -106,7 +136,10 @@ async fn authorization_code_with_pkce() {
     let mock = mock().await;
     let c = mock.credentials().clone();
     let redirect = "http://localhost:1717/OauthRedirect";
-    let helper = client(&mock, config(&mock, &mock.http_url(), password_grant(&mock)));
+    let helper = client(
+        &mock,
+        config(&mock, &mock.http_url(), password_grant(&mock)),
+    );
     let start = helper
         .authorize_url(&wit::AuthorizeRequest {
             login_url: Some(mock.http_url()),
@@ -133,15 +166,30 @@ async fn authorization_code_with_pkce() {
             code_verifier: Some(verifier.to_string()),
         })
     };
-    let s = client(&mock, config(&mock, &mock.http_url(), grant(&start.code_verifier, code)))
-        .authenticate()
-        .await
-        .expect("code exchange");
-    assert!(s.refresh_token.is_some(), "the web server flow issues a refresh token");
+    let s = client(
+        &mock,
+        config(&mock, &mock.http_url(), grant(&start.code_verifier, code)),
+    )
+    .authenticate()
+    .await
+    .expect("code exchange");
+    assert!(
+        s.refresh_token.is_some(),
+        "the web server flow issues a refresh token"
+    );
 
     let code = mock.issue_auth_code(redirect, Some(&q["code_challenge"]));
-    match component_error(client(&mock, config(&mock, &mock.http_url(), grant("wrong-verifier", code))).authenticate().await) {
-        wit::Error::AuthenticationFailed(f) => assert!(f.description.contains("code verifier"), "{f:?}"),
+    match component_error(
+        client(
+            &mock,
+            config(&mock, &mock.http_url(), grant("wrong-verifier", code)),
+        )
+        .authenticate()
+        .await,
+    ) {
+        wit::Error::AuthenticationFailed(f) => {
+            assert!(f.description.contains("code verifier"), "{f:?}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -165,7 +213,10 @@ async fn access_token_reuse_makes_no_login() {
             timeout_ms: None,
         },
     );
-    let r = reuse.call(&get("/services/data/v60.0/limits")).await.expect("call with a reused token");
+    let r = reuse
+        .call(&get("/services/data/v60.0/limits"))
+        .await
+        .expect("call with a reused token");
     assert_eq!(r.status, 200);
     assert_eq!(mock.token_requests(), before);
     assert_eq!(reuse.session().await.unwrap().api_version, "60.0");
@@ -178,26 +229,42 @@ async fn documented_oauth_failures_are_typed() {
     let http = mock.http_url();
     let cases: Vec<(wit::Config, &str, &str)> = vec![
         (
-            config(&mock, &http, wit::Grant::Password(wit::PasswordGrant {
-                username: c.username.clone(),
-                password: c.password.clone(),
-                security_token: None,
-            })),
+            config(
+                &mock,
+                &http,
+                wit::Grant::Password(wit::PasswordGrant {
+                    username: c.username.clone(),
+                    password: c.password.clone(),
+                    security_token: None,
+                }),
+            ),
             "invalid_grant",
             "authentication failure",
         ),
         (
-            wit::Config { client_id: Some("3MVG9unknown".into()), ..config(&mock, &http, password_grant(&mock)) },
+            wit::Config {
+                client_id: Some("3MVG9unknown".into()),
+                ..config(&mock, &http, password_grant(&mock))
+            },
             "invalid_client_id",
             "client identifier invalid",
         ),
         (
-            wit::Config { client_secret: Some("not-the-secret".into()), ..config(&mock, &http, password_grant(&mock)) },
+            wit::Config {
+                client_secret: Some("not-the-secret".into()),
+                ..config(&mock, &http, password_grant(&mock))
+            },
             "invalid_client",
             "invalid client credentials",
         ),
         (
-            config(&mock, &http, wit::Grant::RefreshToken(wit::RefreshTokenGrant { refresh_token: "5Aep-revoked".into() })),
+            config(
+                &mock,
+                &http,
+                wit::Grant::RefreshToken(wit::RefreshTokenGrant {
+                    refresh_token: "5Aep-revoked".into(),
+                }),
+            ),
             "invalid_grant",
             "expired access/refresh token",
         ),
@@ -205,7 +272,10 @@ async fn documented_oauth_failures_are_typed() {
     for (config, error, description) in cases {
         match component_error(client(&mock, config).authenticate().await) {
             wit::Error::AuthenticationFailed(f) => {
-                assert_eq!((f.status, f.error.as_str(), f.description.as_str()), (400, error, description));
+                assert_eq!(
+                    (f.status, f.error.as_str(), f.description.as_str()),
+                    (400, error, description)
+                );
                 assert!(!f.hint.is_empty());
                 assert_no_secret(&format!("{f:?}"), &secrets(&mock));
             }
@@ -228,20 +298,53 @@ async fn tampered_signature_is_rejected() {
 async fn invalid_config_names_the_field_without_a_request() {
     let mock = mock().await;
     let cases = [
-        (wit::Config { login_url: Some("http://login.salesforce.com".into()), ..config(&mock, "x", password_grant(&mock)) }, "login-url"),
-        (wit::Config { login_url: Some("https://acme.lightning.force.com".into()), ..config(&mock, "x", password_grant(&mock)) }, "login-url"),
-        (wit::Config { client_id: None, ..config(&mock, &mock.http_url(), password_grant(&mock)) }, "client-id"),
-        (wit::Config { api_version: Some("20.0".into()), ..config(&mock, &mock.http_url(), password_grant(&mock)) }, "api-version"),
         (
-            config(&mock, "https://login.salesforce.com", wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false })),
+            wit::Config {
+                login_url: Some("http://login.salesforce.com".into()),
+                ..config(&mock, "x", password_grant(&mock))
+            },
             "login-url",
         ),
         (
-            config(&mock, &mock.http_url(), wit::Grant::JwtBearer(wit::JwtBearerGrant {
-                username: "u".into(),
-                private_key_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----".into(),
-                audience: None,
-            })),
+            wit::Config {
+                login_url: Some("https://acme.lightning.force.com".into()),
+                ..config(&mock, "x", password_grant(&mock))
+            },
+            "login-url",
+        ),
+        (
+            wit::Config {
+                client_id: None,
+                ..config(&mock, &mock.http_url(), password_grant(&mock))
+            },
+            "client-id",
+        ),
+        (
+            wit::Config {
+                api_version: Some("20.0".into()),
+                ..config(&mock, &mock.http_url(), password_grant(&mock))
+            },
+            "api-version",
+        ),
+        (
+            config(
+                &mock,
+                "https://login.salesforce.com",
+                wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
+            ),
+            "login-url",
+        ),
+        (
+            config(
+                &mock,
+                &mock.http_url(),
+                wit::Grant::JwtBearer(wit::JwtBearerGrant {
+                    username: "u".into(),
+                    private_key_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+                        .into(),
+                    audience: None,
+                }),
+            ),
             "private-key-pem",
         ),
     ];
@@ -251,5 +354,9 @@ async fn invalid_config_names_the_field_without_a_request() {
             other => panic!("{field}: {other:?}"),
         }
     }
-    assert_eq!(mock.token_requests(), 0, "bad config never reaches the network");
+    assert_eq!(
+        mock.token_requests(),
+        0,
+        "bad config never reaches the network"
+    );
 }

@@ -14,12 +14,20 @@ async fn paged_query_follows_next_records_url() {
     let mock = mock().await;
     let mut client = password_client(&mock);
     let mut request = get("/services/data/v62.0/query");
-    request.query.push(("q".into(), "SELECT Id, Name FROM Account".into()));
-    request.headers.push(("Sforce-Query-Options".into(), "batchSize=1000".into()));
+    request
+        .query
+        .push(("q".into(), "SELECT Id, Name FROM Account".into()));
+    request
+        .headers
+        .push(("Sforce-Query-Options".into(), "batchSize=1000".into()));
     let (mut pages, mut ids) = (0, std::collections::HashSet::new());
     let total = loop {
         let r = client.call(&request).await.expect("query page");
-        let usage = r.limit_info.as_ref().and_then(|l| l.api_usage.as_ref()).expect("Sforce-Limit-Info parsed");
+        let usage = r
+            .limit_info
+            .as_ref()
+            .and_then(|l| l.api_usage.as_ref())
+            .expect("Sforce-Limit-Info parsed");
         assert_eq!(usage.max, 15000);
         let page: Value = serde_json::from_str(&r.body).unwrap();
         pages += 1;
@@ -29,7 +37,9 @@ async fn paged_query_follows_next_records_url() {
         match page["nextRecordsUrl"].as_str() {
             Some(next) => {
                 request = get(next);
-                request.headers.push(("Sforce-Query-Options".into(), "batchSize=1000".into()));
+                request
+                    .headers
+                    .push(("Sforce-Query-Options".into(), "batchSize=1000".into()));
             }
             None => break page["totalSize"].as_u64().unwrap(),
         }
@@ -46,25 +56,51 @@ async fn create_update_read_delete_and_upsert() {
     let mut client = password_client(&mock);
     let v = "/services/data/v62.0";
     let created = client
-        .call(&with_body(wit::Method::Post, &format!("{v}/sobjects/Account"), r#"{"Name":"E2E & Sons é"}"#))
+        .call(&with_body(
+            wit::Method::Post,
+            &format!("{v}/sobjects/Account"),
+            r#"{"Name":"E2E & Sons é"}"#,
+        ))
         .await
         .expect("create");
     assert_eq!(created.status, 201);
-    let id = serde_json::from_str::<Value>(&created.body).unwrap()["id"].as_str().unwrap().to_string();
+    let id = serde_json::from_str::<Value>(&created.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let path = format!("{v}/sobjects/Account/{id}");
-    let patched = client.call(&with_body(wit::Method::Patch, &path, r#"{"Industry":"Energy"}"#)).await.unwrap();
+    let patched = client
+        .call(&with_body(
+            wit::Method::Patch,
+            &path,
+            r#"{"Industry":"Energy"}"#,
+        ))
+        .await
+        .unwrap();
     assert_eq!((patched.status, patched.body.as_str()), (204, ""));
     let got: Value = serde_json::from_str(&client.call(&get(&path)).await.unwrap().body).unwrap();
-    assert_eq!((got["Name"].as_str(), got["Industry"].as_str()), (Some("E2E & Sons é"), Some("Energy")));
+    assert_eq!(
+        (got["Name"].as_str(), got["Industry"].as_str()),
+        (Some("E2E & Sons é"), Some("Energy"))
+    );
     let mut delete = get(&path);
     delete.method = wit::Method::Delete;
     assert_eq!(client.call(&delete).await.unwrap().status, 204);
     match component_error(client.call(&get(&path)).await) {
-        wit::Error::ApiError(a) => assert_eq!((a.status, a.errors[0].error_code.as_str()), (404, "NOT_FOUND")),
+        wit::Error::ApiError(a) => assert_eq!(
+            (a.status, a.errors[0].error_code.as_str()),
+            (404, "NOT_FOUND")
+        ),
         other => panic!("{other:?}"),
     }
 
-    let upsert = |value: &str| with_body(wit::Method::Patch, &format!("{v}/sobjects/Account/ExtId__c/{value}"), r#"{"Name":"Upserted"}"#);
+    let upsert = |value: &str| {
+        with_body(
+            wit::Method::Patch,
+            &format!("{v}/sobjects/Account/ExtId__c/{value}"),
+            r#"{"Name":"Upserted"}"#,
+        )
+    };
     assert_eq!(client.call(&upsert("E2E-NEW")).await.unwrap().status, 201);
     assert_eq!(client.call(&upsert("E2E-NEW")).await.unwrap().status, 200);
     match component_error(client.call(&upsert("DUP-1")).await) {
@@ -80,7 +116,11 @@ async fn create_update_read_delete_and_upsert() {
 async fn salesforce_errors_keep_every_entry() {
     let mock = mock().await;
     let mut client = password_client(&mock);
-    let missing = with_body(wit::Method::Post, "/services/data/v62.0/sobjects/Contact", r#"{"FirstName":"No"}"#);
+    let missing = with_body(
+        wit::Method::Post,
+        "/services/data/v62.0/sobjects/Contact",
+        r#"{"FirstName":"No"}"#,
+    );
     match component_error(client.call(&missing).await) {
         wit::Error::ApiError(a) => {
             assert_eq!(a.status, 400);
@@ -91,7 +131,9 @@ async fn salesforce_errors_keep_every_entry() {
         other => panic!("{other:?}"),
     }
     let mut bad_query = get("/services/data/v62.0/query/");
-    bad_query.query.push(("q".into(), "SELECT Nope FROM Account".into()));
+    bad_query
+        .query
+        .push(("q".into(), "SELECT Nope FROM Account".into()));
     match component_error(client.call(&bad_query).await) {
         wit::Error::ApiError(a) => assert_eq!(a.errors[0].error_code, "INVALID_FIELD"),
         other => panic!("{other:?}"),
@@ -106,25 +148,34 @@ async fn hostile_and_broken_answers_become_typed_errors() {
     let limits = get("/services/data/v62.0/limits");
 
     mock.knobs().fail_next(1, Fault::Html);
-    assert!(matches!(component_error(client.call(&limits).await), wit::Error::UnexpectedResponse(_)));
+    assert!(matches!(
+        component_error(client.call(&limits).await),
+        wit::Error::UnexpectedResponse(_)
+    ));
 
-    mock.knobs().fail_next(1, Fault::Status {
-        status: 503,
-        content_type: "text/html".into(),
-        body: "<html>Service Unavailable</html>".into(),
-        retry_after: None,
-    });
+    mock.knobs().fail_next(
+        1,
+        Fault::Status {
+            status: 503,
+            content_type: "text/html".into(),
+            body: "<html>Service Unavailable</html>".into(),
+            retry_after: None,
+        },
+    );
     match component_error(client.call(&limits).await) {
         wit::Error::UnexpectedResponse(u) => assert_eq!(u.status, 503),
         other => panic!("{other:?}"),
     }
 
-    mock.knobs().fail_next(1, Fault::Status {
-        status: 429,
-        content_type: "application/json".into(),
-        body: "[]".into(),
-        retry_after: Some(7),
-    });
+    mock.knobs().fail_next(
+        1,
+        Fault::Status {
+            status: 429,
+            content_type: "application/json".into(),
+            body: "[]".into(),
+            retry_after: Some(7),
+        },
+    );
     match component_error(client.call(&limits).await) {
         wit::Error::RateLimited(r) => assert_eq!((r.status, r.retry_after_seconds), (429, Some(7))),
         other => panic!("{other:?}"),
@@ -136,16 +187,25 @@ async fn hostile_and_broken_answers_become_typed_errors() {
         body: r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#.into(),
         retry_after: None,
     });
-    assert!(matches!(component_error(client.call(&limits).await), wit::Error::RateLimited(_)));
+    assert!(matches!(
+        component_error(client.call(&limits).await),
+        wit::Error::RateLimited(_)
+    ));
 
     // A 200 with a truncated JSON body is returned as is by the raw `call`;
     // the token endpoint, which must parse it, refuses it.
     mock.knobs().fail_next(1, Fault::MalformedJson);
     match component_error(password_client(&mock).authenticate().await) {
-        wit::Error::UnexpectedResponse(u) => assert_eq!(u.excerpt, "", "a token body is never quoted"),
+        wit::Error::UnexpectedResponse(u) => {
+            assert_eq!(u.excerpt, "", "a token body is never quoted")
+        }
         other => panic!("{other:?}"),
     }
-    assert_eq!(client.call(&limits).await.unwrap().status, 200, "the client recovers");
+    assert_eq!(
+        client.call(&limits).await.unwrap().status,
+        200,
+        "the client recovers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -154,14 +214,25 @@ async fn expired_session_is_renewed_once() {
     let mut client = password_client(&mock);
     client.authenticate().await.unwrap();
     mock.knobs().expire_all_sessions();
-    let r = client.call(&get("/services/data/v62.0/limits")).await.expect("re-auth then success");
+    let r = client
+        .call(&get("/services/data/v62.0/limits"))
+        .await
+        .expect("re-auth then success");
     assert_eq!(r.status, 200);
     assert_eq!(client.logins(), 2);
 
-    mock.knobs().set_token_lifetime(Some(Duration::from_millis(1)));
+    mock.knobs()
+        .set_token_lifetime(Some(Duration::from_millis(1)));
     tokio::time::sleep(Duration::from_millis(5)).await;
     mock.knobs().set_token_lifetime(None);
-    assert_eq!(client.call(&get("/services/data/v62.0/limits")).await.unwrap().status, 200);
+    assert_eq!(
+        client
+            .call(&get("/services/data/v62.0/limits"))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
     assert_eq!(client.logins(), 3);
 }
 
@@ -180,14 +251,23 @@ async fn persistent_401_means_exactly_one_reauth() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stalled_server_times_out_within_the_bound() {
     let mock = mock().await;
-    let mut client = client(&mock, wit::Config { timeout_ms: Some(2_000), ..config(&mock, &mock.http_url(), password_grant(&mock)) });
+    let mut client = client(
+        &mock,
+        wit::Config {
+            timeout_ms: Some(2_000),
+            ..config(&mock, &mock.http_url(), password_grant(&mock))
+        },
+    );
     client.authenticate().await.unwrap();
     mock.knobs().set_delay(Some(Duration::from_secs(30)));
     let started = Instant::now();
     let err = component_error(client.call(&get("/services/data/v62.0/limits")).await);
     let took = started.elapsed();
     assert!(matches!(err, wit::Error::Timeout(_)), "{err:?}");
-    assert!(took >= Duration::from_millis(2_000) && took <= Duration::from_millis(2_200), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(2_000) && took <= Duration::from_millis(2_200),
+        "{took:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,13 +277,22 @@ async fn the_component_refuses_paths_that_would_leak_the_token() {
     let mut client = password_client(&mock);
     client.authenticate().await.unwrap();
     let elsewhere = format!("{}/services/data/v62.0/limits", other.http_url());
-    for path in [elsewhere.as_str(), "/services/data/../../etc", "/services/data/v62.0/limits\r\nX: y", "/home", "//evil.example.com/services/data"] {
+    for path in [
+        elsewhere.as_str(),
+        "/services/data/../../etc",
+        "/services/data/v62.0/limits\r\nX: y",
+        "/home",
+        "//evil.example.com/services/data",
+    ] {
         match component_error(client.call(&get(path)).await) {
             wit::Error::InvalidRequest(p) => assert_eq!(p.field, "path"),
             other => panic!("{path}: {other:?}"),
         }
     }
-    assert!(other.requests().is_empty(), "nothing reached the other host");
+    assert!(
+        other.requests().is_empty(),
+        "nothing reached the other host"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -229,10 +318,16 @@ async fn the_host_denies_origins_outside_its_allowlist() {
     let (mut store, instance) = connector().instantiate(egress()).await.unwrap();
     let result = instance
         .salesforce_connector_connector()
-        .call_authenticate(&mut store, &config(&mock, &mock.http_url(), password_grant(&mock)))
+        .call_authenticate(
+            &mut store,
+            &config(&mock, &mock.http_url(), password_grant(&mock)),
+        )
         .await
         .expect("no trap");
     assert!(matches!(result, Err(wit::Error::Denied(_))), "{result:?}");
     assert_eq!(denied.load(std::sync::atomic::Ordering::Relaxed), 2);
-    assert!(mock.requests().is_empty(), "a denied request never leaves the host");
+    assert!(
+        mock.requests().is_empty(),
+        "a denied request never leaves the host"
+    );
 }

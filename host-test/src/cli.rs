@@ -6,7 +6,11 @@ use sf_host::{wit, HostError};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "sf-host", version, about = "Run the Salesforce connector component: log in, call REST, query, or serve a mock Salesforce")]
+#[command(
+    name = "sf-host",
+    version,
+    about = "Run the Salesforce connector component: log in, call REST, query, or serve a mock Salesforce"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub conn: Connection,
@@ -178,10 +182,9 @@ impl Connection {
                 security_token: self.security_token.clone(),
             }),
             (GrantKind::Jwt, _) => {
-                let path = self
-                    .private_key
-                    .as_ref()
-                    .ok_or_else(|| HostError::Usage("the jwt grant needs --private-key FILE".into()))?;
+                let path = self.private_key.as_ref().ok_or_else(|| {
+                    HostError::Usage("the jwt grant needs --private-key FILE".into())
+                })?;
                 wit::Grant::JwtBearer(wit::JwtBearerGrant {
                     username: Self::require(&self.username, "--username", "jwt")?,
                     private_key_pem: read_key(path)?,
@@ -192,7 +195,11 @@ impl Connection {
                 wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false })
             }
             (GrantKind::RefreshToken, None) => wit::Grant::RefreshToken(wit::RefreshTokenGrant {
-                refresh_token: Self::require(&self.refresh_token, "--refresh-token or --sfdx-url", "refresh-token")?,
+                refresh_token: Self::require(
+                    &self.refresh_token,
+                    "--refresh-token or --sfdx-url",
+                    "refresh-token",
+                )?,
             }),
             (GrantKind::AccessToken, _) => wit::Grant::AccessToken(wit::AccessTokenGrant {
                 access_token: Self::require(&self.access_token, "--access-token", "access-token")?,
@@ -201,8 +208,14 @@ impl Connection {
         };
         let from_sfdx = |f: fn(&wit::Config) -> Option<String>| sfdx.as_ref().and_then(f);
         Ok(wit::Config {
-            login_url: self.login_url.clone().or_else(|| from_sfdx(|c| c.login_url.clone())),
-            client_id: self.client_id.clone().or_else(|| from_sfdx(|c| c.client_id.clone())),
+            login_url: self
+                .login_url
+                .clone()
+                .or_else(|| from_sfdx(|c| c.login_url.clone())),
+            client_id: self
+                .client_id
+                .clone()
+                .or_else(|| from_sfdx(|c| c.client_id.clone())),
             client_secret: self
                 .client_secret
                 .clone()

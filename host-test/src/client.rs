@@ -43,12 +43,21 @@ impl std::fmt::Debug for Client {
 fn login_origin(config: &wit::Config) -> Option<&str> {
     match &config.grant {
         wit::Grant::AccessToken(g) => Some(g.instance_url.as_str()),
-        _ => Some(config.login_url.as_deref().unwrap_or("https://login.salesforce.com")),
+        _ => Some(
+            config
+                .login_url
+                .as_deref()
+                .unwrap_or("https://login.salesforce.com"),
+        ),
     }
 }
 
 impl Client {
-    pub fn new(connector: Arc<Connector>, config: wit::Config, options: ClientOptions) -> Result<Self, HostError> {
+    pub fn new(
+        connector: Arc<Connector>,
+        config: wit::Config,
+        options: ClientOptions,
+    ) -> Result<Self, HostError> {
         let sender = Sender::new(options.extra_ca_pem.as_deref()).map_err(HostError::Usage)?;
         let policy = Arc::new(Policy::default());
         if let Some(o) = login_origin(&config) {
@@ -121,7 +130,10 @@ impl Client {
         Ok(self.session.as_ref().expect("set above"))
     }
 
-    async fn call_once(&mut self, request: &wit::Request) -> Result<Result<wit::Response, wit::Error>, HostError> {
+    async fn call_once(
+        &mut self,
+        request: &wit::Request,
+    ) -> Result<Result<wit::Response, wit::Error>, HostError> {
         let session = self.session().await?.clone();
         let (mut store, instance) = self.connector.instantiate(self.egress()).await?;
         instance
@@ -144,7 +156,10 @@ impl Client {
         }
     }
 
-    pub async fn authorize_url(&self, request: &wit::AuthorizeRequest) -> Result<wit::AuthorizeStart, HostError> {
+    pub async fn authorize_url(
+        &self,
+        request: &wit::AuthorizeRequest,
+    ) -> Result<wit::AuthorizeStart, HostError> {
         let (mut store, instance) = self.connector.instantiate(self.egress()).await?;
         Ok(instance
             .salesforce_connector_connector()

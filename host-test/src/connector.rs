@@ -50,7 +50,9 @@ pub struct Connector {
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connector").field("path", &self.path).finish()
+        f.debug_struct("Connector")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -91,7 +93,10 @@ impl Connector {
                 Ok(c) => c,
                 Err(_) => {
                     let component = Component::new(&engine, &bytes).map_err(|e| {
-                        HostError::Load(format!("{} is not a loadable component: {e}", path.display()))
+                        HostError::Load(format!(
+                            "{} is not a loadable component: {e}",
+                            path.display()
+                        ))
                     })?;
                     // Best effort: a read-only directory only costs the next start.
                     if let Ok(serialized) = component.serialize() {
@@ -113,7 +118,10 @@ impl Connector {
             HostError::Load(format!("{} does not fit this host: {e}", path.display()))
         })?;
         let pre = SalesforcePre::new(pre).map_err(|e| {
-            HostError::Load(format!("{} does not export the salesforce world: {e}", path.display()))
+            HostError::Load(format!(
+                "{} does not export the salesforce world: {e}",
+                path.display()
+            ))
         })?;
         Ok(Self {
             engine,
@@ -124,13 +132,20 @@ impl Connector {
 
     fn deserialize(engine: &Engine, path: &Path) -> Result<Component, HostError> {
         if !path.exists() {
-            return Err(HostError::Load(format!("{} does not exist", path.display())));
+            return Err(HostError::Load(format!(
+                "{} does not exist",
+                path.display()
+            )));
         }
         // SAFETY: the file was produced by `Component::serialize` of a
         // compatible engine (the cache name or the user's precompile step);
         // wasmtime checks the header and engine compatibility again.
-        unsafe { Component::deserialize_file(engine, path) }
-            .map_err(|e| HostError::Load(format!("{} is not a precompiled component for this host: {e}", path.display())))
+        unsafe { Component::deserialize_file(engine, path) }.map_err(|e| {
+            HostError::Load(format!(
+                "{} is not a precompiled component for this host: {e}",
+                path.display()
+            ))
+        })
     }
 
     /// Compiles `wasm` ahead of time into `out` (a `.cwasm`).
@@ -150,7 +165,10 @@ impl Connector {
     }
 
     /// A fresh instance whose outgoing requests go through `egress`.
-    pub async fn instantiate(&self, egress: Egress) -> Result<(Store<HostState>, Salesforce), HostError> {
+    pub async fn instantiate(
+        &self,
+        egress: Egress,
+    ) -> Result<(Store<HostState>, Salesforce), HostError> {
         let state = HostState {
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),

@@ -30,7 +30,11 @@ fn describe(s: &wit::Session) -> String {
         s.instance_url,
         s.org_id.as_deref().unwrap_or("-"),
         s.user_id.as_deref().unwrap_or("-"),
-        if s.signature_verified { "verified" } else { "not sent" }
+        if s.signature_verified {
+            "verified"
+        } else {
+            "not sent"
+        }
     )
 }
 
@@ -44,55 +48,89 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         ..Default::default()
     };
     step("mock Salesforce");
-    println!("http  {}\nhttps {} (CA {})", mock.http_url(), mock.https_url(), mock.ca_file().display());
+    println!(
+        "http  {}\nhttps {} (CA {})",
+        mock.http_url(),
+        mock.https_url(),
+        mock.ca_file().display()
+    );
 
     let path = component.unwrap_or_else(sf_host::default_component_path);
     let started = Instant::now();
     let connector = Arc::new(Connector::load(&path)?);
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     step("component");
-    println!("{} ({} KB) loaded in {:.1?}", path.display(), size / 1024, started.elapsed());
+    println!(
+        "{} ({} KB) loaded in {:.1?}",
+        path.display(),
+        size / 1024,
+        started.elapsed()
+    );
 
     let key = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| HostError::Usage(e.to_string()));
     let (http, https) = (mock.http_url(), mock.https_url());
     let grants: Vec<(&str, wit::Config)> = vec![
         (
             "password + security token (password has # & % + space é), over https",
-            base_config(&mock, &https, wit::Grant::Password(wit::PasswordGrant {
-                username: creds.username.clone(),
-                password: creds.password.clone(),
-                security_token: Some(creds.security_token.clone()),
-            })),
+            base_config(
+                &mock,
+                &https,
+                wit::Grant::Password(wit::PasswordGrant {
+                    username: creds.username.clone(),
+                    password: creds.password.clone(),
+                    security_token: Some(creds.security_token.clone()),
+                }),
+            ),
         ),
         (
             "jwt-bearer, PKCS#8 key signed inside the component",
-            base_config(&mock, &http, wit::Grant::JwtBearer(wit::JwtBearerGrant {
-                username: creds.username.clone(),
-                private_key_pem: key(&creds.private_key_file)?,
-                audience: None,
-            })),
+            base_config(
+                &mock,
+                &http,
+                wit::Grant::JwtBearer(wit::JwtBearerGrant {
+                    username: creds.username.clone(),
+                    private_key_pem: key(&creds.private_key_file)?,
+                    audience: None,
+                }),
+            ),
         ),
         (
             "jwt-bearer, PKCS#1 key",
-            base_config(&mock, &http, wit::Grant::JwtBearer(wit::JwtBearerGrant {
-                username: creds.username.clone(),
-                private_key_pem: key(&creds.private_key_pkcs1_file)?,
-                audience: None,
-            })),
+            base_config(
+                &mock,
+                &http,
+                wit::Grant::JwtBearer(wit::JwtBearerGrant {
+                    username: creds.username.clone(),
+                    private_key_pem: key(&creds.private_key_pkcs1_file)?,
+                    audience: None,
+                }),
+            ),
         ),
         (
             "client-credentials, secret in the body",
-            base_config(&mock, &http, wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false })),
+            base_config(
+                &mock,
+                &http,
+                wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
+            ),
         ),
         (
             "client-credentials, HTTP Basic",
-            base_config(&mock, &https, wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: true })),
+            base_config(
+                &mock,
+                &https,
+                wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: true }),
+            ),
         ),
         (
             "refresh-token",
-            base_config(&mock, &http, wit::Grant::RefreshToken(wit::RefreshTokenGrant {
-                refresh_token: creds.refresh_token.clone(),
-            })),
+            base_config(
+                &mock,
+                &http,
+                wit::Grant::RefreshToken(wit::RefreshTokenGrant {
+                    refresh_token: creds.refresh_token.clone(),
+                }),
+            ),
         ),
     ];
     step("every grant");
@@ -107,9 +145,13 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     // Web server flow: the component builds the authorize URL; the mock plays
     // the browser and the user's consent.
     let redirect = "http://localhost:1717/OauthRedirect";
-    let mut web = Client::new(
+    let web = Client::new(
         connector.clone(),
-        base_config(&mock, &http, wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false })),
+        base_config(
+            &mock,
+            &http,
+            wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
+        ),
         options.clone(),
     )?;
     let start = web
@@ -122,26 +164,42 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
             login_hint: None,
         })
         .await?;
-    let challenge = url::Url::parse(&start.url)
-        .ok()
-        .and_then(|u| u.query_pairs().find(|(k, _)| k == "code_challenge").map(|(_, v)| v.into_owned()));
+    let challenge = url::Url::parse(&start.url).ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "code_challenge")
+            .map(|(_, v)| v.into_owned())
+    });
     let code = mock.issue_auth_code(redirect, challenge.as_deref());
     let mut web = Client::new(
         connector.clone(),
-        base_config(&mock, &http, wit::Grant::AuthorizationCode(wit::AuthorizationCodeGrant {
-            code,
-            redirect_uri: redirect.into(),
-            code_verifier: Some(start.code_verifier.clone()),
-        })),
+        base_config(
+            &mock,
+            &http,
+            wit::Grant::AuthorizationCode(wit::AuthorizationCodeGrant {
+                code,
+                redirect_uri: redirect.into(),
+                code_verifier: Some(start.code_verifier.clone()),
+            }),
+        ),
         options.clone(),
     )?;
     let session = web.authenticate().await?;
-    println!("ok  authorization-code + PKCE (S256)\n    {}\n    refresh token issued: {}", describe(session), session.refresh_token.is_some());
+    println!(
+        "ok  authorization-code + PKCE (S256)\n    {}\n    refresh token issued: {}",
+        describe(session),
+        session.refresh_token.is_some()
+    );
 
-    let sfdx_url = format!("force://{}:{}:{}@{}", creds.client_id, creds.client_secret, creds.refresh_token, http);
+    let sfdx_url = format!(
+        "force://{}:{}:{}@{}",
+        creds.client_id, creds.client_secret, creds.refresh_token, http
+    );
     let parsed = sf_host::parse_sfdx_url(&connector, &sfdx_url).await?;
     let mut sfdx = Client::new(connector.clone(), parsed, options.clone())?;
-    println!("ok  SFDX auth URL -> refresh-token\n    {}", describe(sfdx.authenticate().await?));
+    println!(
+        "ok  SFDX auth URL -> refresh-token\n    {}",
+        describe(sfdx.authenticate().await?)
+    );
 
     let reused = first_session.expect("at least one grant ran");
     let mut by_token = Client::new(
@@ -159,23 +217,36 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         },
         options.clone(),
     )?;
-    let limits = by_token.call(&sf_host::get("/services/data/v62.0/limits")).await?;
-    println!("ok  access-token reuse: GET /limits -> {} ({})", limits.status, limit_text(&limits.limit_info));
+    let limits = by_token
+        .call(&sf_host::get("/services/data/v62.0/limits"))
+        .await?;
+    println!(
+        "ok  access-token reuse: GET /limits -> {} ({})",
+        limits.status,
+        limit_text(&limits.limit_info)
+    );
 
     // One client for the rest, as a platform would keep it.
     let mut client = Client::new(
         connector.clone(),
-        base_config(&mock, &http, wit::Grant::Password(wit::PasswordGrant {
-            username: creds.username.clone(),
-            password: creds.password.clone(),
-            security_token: Some(creds.security_token.clone()),
-        })),
+        base_config(
+            &mock,
+            &http,
+            wit::Grant::Password(wit::PasswordGrant {
+                username: creds.username.clone(),
+                password: creds.password.clone(),
+                security_token: Some(creds.security_token.clone()),
+            }),
+        ),
         options.clone(),
     )?;
 
     step("paged query");
     let mut request = sf_host::get("/services/data/v62.0/query");
-    request.query.push(("q".into(), "SELECT Id, Name FROM Account ORDER BY Name".into()));
+    request.query.push((
+        "q".into(),
+        "SELECT Id, Name FROM Account ORDER BY Name".into(),
+    ));
     let started = Instant::now();
     let (mut pages, mut records) = (0, 0);
     loop {
@@ -183,19 +254,27 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         let page: Value = serde_json::from_str(&response.body).unwrap_or_default();
         pages += 1;
         records += page["records"].as_array().map_or(0, Vec::len);
-        println!("page {pages}: {records} / {} records · {}", page["totalSize"], limit_text(&response.limit_info));
+        println!(
+            "page {pages}: {records} / {} records · {}",
+            page["totalSize"],
+            limit_text(&response.limit_info)
+        );
         match page["nextRecordsUrl"].as_str() {
             Some(next) => request = sf_host::get(next),
             None => break,
         }
     }
-    println!("{records} records in {pages} pages, {:.1?}", started.elapsed());
+    println!(
+        "{records} records in {pages} pages, {:.1?}",
+        started.elapsed()
+    );
 
     step("create, update, read, delete");
     let mut create = sf_host::get("/services/data/v62.0/sobjects/Account");
     create.method = wit::Method::Post;
     create.body = Some(r#"{"Name":"Demo Corp","Industry":"Technology"}"#.into());
-    let created: Value = serde_json::from_str(&client.call(&create).await?.body).unwrap_or_default();
+    let created: Value =
+        serde_json::from_str(&client.call(&create).await?.body).unwrap_or_default();
     let id = created["id"].as_str().unwrap_or_default().to_string();
     println!("POST   Account -> 201 id {id}");
     let record = format!("/services/data/v62.0/sobjects/Account/{id}");
@@ -203,41 +282,67 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     update.method = wit::Method::Patch;
     update.body = Some(r#"{"Industry":"Energy"}"#.into());
     println!("PATCH  Account -> {}", client.call(&update).await?.status);
-    let got: Value = serde_json::from_str(&client.call(&sf_host::get(&record)).await?.body).unwrap_or_default();
-    println!("GET    Account -> Name {}, Industry {}", got["Name"], got["Industry"]);
+    let got: Value =
+        serde_json::from_str(&client.call(&sf_host::get(&record)).await?.body).unwrap_or_default();
+    println!(
+        "GET    Account -> Name {}, Industry {}",
+        got["Name"], got["Industry"]
+    );
     let mut delete = sf_host::get(&record);
     delete.method = wit::Method::Delete;
     println!("DELETE Account -> {}", client.call(&delete).await?.status);
     match client.call(&sf_host::get(&record)).await {
-        Err(e) => println!("GET    deleted Account -> {} (exit code {})", e, e.exit_code()),
+        Err(e) => println!(
+            "GET    deleted Account -> {} (exit code {})",
+            e,
+            e.exit_code()
+        ),
         Ok(r) => println!("GET    deleted Account -> unexpectedly {}", r.status),
     }
 
     step("session expiry: one re-auth, then success");
     let before = client.logins();
     mock.knobs().expire_all_sessions();
-    let r = client.call(&sf_host::get("/services/data/v62.0/limits")).await?;
-    println!("expired token -> re-authenticated {} time(s) -> {}", client.logins() - before, r.status);
+    let r = client
+        .call(&sf_host::get("/services/data/v62.0/limits"))
+        .await?;
+    println!(
+        "expired token -> re-authenticated {} time(s) -> {}",
+        client.logins() - before,
+        r.status
+    );
     mock.knobs().set_persistent_401(true);
     let before = client.logins();
-    let err = client.call(&sf_host::get("/services/data/v62.0/limits")).await.unwrap_err();
-    println!("persistent 401 -> {} re-auth, then: {err}", client.logins() - before);
+    let err = client
+        .call(&sf_host::get("/services/data/v62.0/limits"))
+        .await
+        .unwrap_err();
+    println!(
+        "persistent 401 -> {} re-auth, then: {err}",
+        client.logins() - before
+    );
     mock.knobs().set_persistent_401(false);
 
     step("errors are typed and carry no secrets");
     let mut bad = Client::new(
         connector.clone(),
-        base_config(&mock, &http, wit::Grant::Password(wit::PasswordGrant {
-            username: creds.username.clone(),
-            password: "wrong password".into(),
-            security_token: None,
-        })),
+        base_config(
+            &mock,
+            &http,
+            wit::Grant::Password(wit::PasswordGrant {
+                username: creds.username.clone(),
+                password: "wrong password".into(),
+                security_token: None,
+            }),
+        ),
         options.clone(),
     )?;
     let err = bad.authenticate().await.unwrap_err();
     println!("wrong password (exit {}): {err}", err.exit_code());
     let err = client
-        .call(&sf_host::get("https://evil.example.com/services/data/v62.0/limits"))
+        .call(&sf_host::get(
+            "https://evil.example.com/services/data/v62.0/limits",
+        ))
         .await
         .unwrap_err();
     println!("token to another host (exit {}): {err}", err.exit_code());

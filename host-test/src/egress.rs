@@ -66,7 +66,12 @@ impl Policy {
     }
 
     pub fn origins(&self) -> Vec<String> {
-        self.allowed.read().expect("policy lock").iter().cloned().collect()
+        self.allowed
+            .read()
+            .expect("policy lock")
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 
@@ -89,7 +94,8 @@ impl WasiHttpHooks for Egress {
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let origin = origin_of(&request.uri().to_string()).unwrap_or_default();
         if !self.policy.allows(&origin) {
-            self.denied.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.denied
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
         let sender = self.sender.clone();
@@ -103,9 +109,18 @@ mod tests {
 
     #[test]
     fn origins_normalize() {
-        assert_eq!(origin_of("https://Login.Salesforce.com:443/x").as_deref(), Some("https://login.salesforce.com"));
-        assert_eq!(origin_of("acme.my.salesforce.com").as_deref(), Some("https://acme.my.salesforce.com"));
-        assert_eq!(origin_of("http://127.0.0.1:8080/").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(
+            origin_of("https://Login.Salesforce.com:443/x").as_deref(),
+            Some("https://login.salesforce.com")
+        );
+        assert_eq!(
+            origin_of("acme.my.salesforce.com").as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
         assert_eq!(origin_of("file:///etc/passwd"), None);
         let p = Policy::default();
         p.allow("http://127.0.0.1:8080");

@@ -26,7 +26,10 @@ impl HostError {
             Self::Component(e) => match e {
                 E::InvalidConfig(_) | E::InvalidRequest(_) => 2,
                 E::AuthenticationFailed(_) | E::SessionExpired(_) => 3,
-                E::ApiError(_) | E::MultipleChoices(_) | E::RateLimited(_) | E::UnexpectedResponse(_) => 4,
+                E::ApiError(_)
+                | E::MultipleChoices(_)
+                | E::RateLimited(_)
+                | E::UnexpectedResponse(_) => 4,
                 E::Transport(_) | E::Timeout(_) => 5,
                 E::Denied(_) => 6,
             },
@@ -84,7 +87,12 @@ impl fmt::Display for HostError {
                     Ok(())
                 }
                 E::MultipleChoices(urls) => {
-                    write!(f, "the external id matches {} records: {}", urls.len(), urls.join(", "))
+                    write!(
+                        f,
+                        "the external id matches {} records: {}",
+                        urls.len(),
+                        urls.join(", ")
+                    )
                 }
                 E::RateLimited(r) => {
                     write!(f, "rate limited ({} {}): {}", r.status, r.code, r.message)?;

@@ -31,7 +31,11 @@ async fn main() {
 }
 
 fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {
-    let path = cli.conn.component.clone().unwrap_or_else(sf_host::default_component_path);
+    let path = cli
+        .conn
+        .component
+        .clone()
+        .unwrap_or_else(sf_host::default_component_path);
     Ok(Arc::new(Connector::load(&path)?))
 }
 
@@ -43,10 +47,19 @@ async fn client(cli: &Cli) -> Result<Client, HostError> {
     };
     let config = cli.conn.config(sfdx)?;
     let extra_ca_pem = match &cli.conn.ca_file {
-        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| HostError::Usage(format!("cannot read --ca-file {}: {e}", p.display())))?),
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+            HostError::Usage(format!("cannot read --ca-file {}: {e}", p.display()))
+        })?),
         None => None,
     };
-    Client::new(connector, config, ClientOptions { extra_ca_pem, ..Default::default() })
+    Client::new(
+        connector,
+        config,
+        ClientOptions {
+            extra_ca_pem,
+            ..Default::default()
+        },
+    )
 }
 
 fn method(raw: &str) -> Result<wit::Method, HostError> {
@@ -57,7 +70,11 @@ fn method(raw: &str) -> Result<wit::Method, HostError> {
         "PUT" => wit::Method::Put,
         "DELETE" => wit::Method::Delete,
         "HEAD" => wit::Method::Head,
-        other => return Err(HostError::Usage(format!("unknown method `{other}`; use GET, POST, PATCH, PUT, DELETE or HEAD"))),
+        other => {
+            return Err(HostError::Usage(format!(
+                "unknown method `{other}`; use GET, POST, PATCH, PUT, DELETE or HEAD"
+            )))
+        }
     })
 }
 
@@ -88,10 +105,16 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             }
             Ok(())
         }
-        Command::Call { method: m, path, data, headers } => {
+        Command::Call {
+            method: m,
+            path,
+            data,
+            headers,
+        } => {
             let body = match data.as_deref() {
                 Some(d) if d.starts_with('@') => Some(
-                    std::fs::read_to_string(&d[1..]).map_err(|e| HostError::Usage(format!("cannot read {}: {e}", &d[1..])))?,
+                    std::fs::read_to_string(&d[1..])
+                        .map_err(|e| HostError::Usage(format!("cannot read {}: {e}", &d[1..])))?,
                 ),
                 other => other.map(str::to_string),
             };
@@ -100,10 +123,18 @@ async fn run(cli: Cli) -> Result<(), HostError> {
                 .map(|h| {
                     h.split_once(':')
                         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        .ok_or_else(|| HostError::Usage(format!("--header `{h}` is not 'Name: value'")))
+                        .ok_or_else(|| {
+                            HostError::Usage(format!("--header `{h}` is not 'Name: value'"))
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let request = wit::Request { method: method(m)?, path: path.clone(), query: Vec::new(), headers, body };
+            let request = wit::Request {
+                method: method(m)?,
+                path: path.clone(),
+                query: Vec::new(),
+                headers,
+                body,
+            };
             let mut client = client(&cli).await?;
             let response = client.call(&request).await?;
             let mut out = std::io::stdout().lock();
@@ -115,7 +146,11 @@ async fn run(cli: Cli) -> Result<(), HostError> {
         }
         Command::Query { soql, all, format } => query(&cli, soql, *all, *format).await,
         Command::Precompile { out } => {
-            let path = cli.conn.component.clone().unwrap_or_else(sf_host::default_component_path);
+            let path = cli
+                .conn
+                .component
+                .clone()
+                .unwrap_or_else(sf_host::default_component_path);
             Connector::precompile(&path, out)?;
             eprintln!("wrote {}", out.display());
             Ok(())
@@ -139,21 +174,27 @@ async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), H
     let mut request = sf_host::get(format!("/services/data/v{version}/{resource}"));
     request.query.push(("q".into(), soql.to_string()));
     let progress = std::io::stderr().is_terminal();
+    // ndjson streams page by page; json and csv need every record first.
     let mut records: Vec<Value> = Vec::new();
-    let mut total = 0u64;
+    let (mut total, mut fetched) = (0u64, 0usize);
     let mut stdout = std::io::stdout().lock();
     loop {
         let response = client.call(&request).await?;
-        let page: Value = serde_json::from_str(&response.body).map_err(|_| unexpected("a query page is not JSON"))?;
+        let page: Value = serde_json::from_str(&response.body)
+            .map_err(|_| unexpected("a query page is not JSON"))?;
         total = page["totalSize"].as_u64().unwrap_or(total);
-        let batch = page["records"].as_array().cloned().ok_or_else(|| unexpected("a query page has no records array"))?;
-        let fetched = records.len() + batch.len();
+        let batch = page["records"]
+            .as_array()
+            .cloned()
+            .ok_or_else(|| unexpected("a query page has no records array"))?;
+        fetched += batch.len();
         if format == Format::Ndjson {
             for r in &batch {
                 let _ = writeln!(stdout, "{r}");
             }
+        } else {
+            records.extend(batch);
         }
-        records.extend(batch);
         if progress {
             eprint!("\r{fetched} / {total} records");
         }
@@ -169,7 +210,11 @@ async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), H
         Format::Ndjson => {}
         Format::Json => {
             let v = serde_json::json!({"totalSize": total, "done": true, "records": records});
-            let _ = writeln!(stdout, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            );
         }
         Format::Csv => {
             let _ = stdout.write_all(output::csv(&records).as_bytes());

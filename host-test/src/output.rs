@@ -4,11 +4,20 @@ use serde_json::{Map, Value};
 use sf_host::wit;
 
 fn hidden(value: &str) -> String {
-    format!("<hidden, {} chars; --show-token prints it>", value.chars().count())
+    format!(
+        "<hidden, {} chars; --show-token prints it>",
+        value.chars().count()
+    )
 }
 
 pub fn session_json(s: &wit::Session, show_token: bool) -> Value {
-    let secret = |v: &str| if show_token { Value::from(v) } else { Value::from(hidden(v)) };
+    let secret = |v: &str| {
+        if show_token {
+            Value::from(v)
+        } else {
+            Value::from(hidden(v))
+        }
+    };
     serde_json::json!({
         "instance_url": s.instance_url,
         "identity_url": s.identity_url,
@@ -49,7 +58,11 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
                 if k == "attributes" {
                     continue;
                 }
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, v, out);
             }
         }
@@ -84,7 +97,11 @@ pub fn csv(records: &[Value]) -> String {
             }
         }
     }
-    let mut out = columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+    let mut out = columns
+        .iter()
+        .map(|c| csv_field(c))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push('\n');
     for row in rows {
         let map: Map<String, Value> = row.into_iter().map(|(k, v)| (k, Value::from(v))).collect();
@@ -108,6 +125,9 @@ mod tests {
             "Id": "003",
             "Account": {"attributes": {}, "Name": "O'Reilly, \"Sons\""}
         })];
-        assert_eq!(super::csv(&recs), "Id,Account.Name\n003,\"O'Reilly, \"\"Sons\"\"\"\n");
+        assert_eq!(
+            super::csv(&recs),
+            "Id,Account.Name\n003,\"O'Reilly, \"\"Sons\"\"\"\n"
+        );
     }
 }

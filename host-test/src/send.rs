@@ -68,7 +68,10 @@ impl Sender {
         let authority = uri.authority().ok_or(Error::HttpRequestUriInvalid)?;
         let tls = uri.scheme() == Some(&Scheme::HTTPS);
         let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
 
         let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host, port)))
             .await
@@ -83,7 +86,7 @@ impl Sender {
                 .map_err(|_| Error::ConnectionTimeout)?
                 .map_err(Error::Tls)?;
             let (s, c) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            (s, Conn::Tls(c))
+            (s, Conn::Tls(Box::new(c)))
         } else {
             let (s, c) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
             (s, Conn::Plain(c))
@@ -123,9 +126,11 @@ impl Sender {
 enum Conn {
     Plain(hyper::client::conn::http1::Connection<TokioIo<TcpStream>, WasiBody>),
     Tls(
-        hyper::client::conn::http1::Connection<
-            TokioIo<tokio_rustls::client::TlsStream<TcpStream>>,
-            WasiBody,
+        Box<
+            hyper::client::conn::http1::Connection<
+                TokioIo<tokio_rustls::client::TlsStream<TcpStream>>,
+                WasiBody,
+            >,
         >,
     ),
 }
@@ -135,7 +140,7 @@ impl Future for Conn {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
             Conn::Plain(c) => Pin::new(c).poll(cx),
-            Conn::Tls(c) => Pin::new(c).poll(cx),
+            Conn::Tls(c) => Pin::new(c.as_mut()).poll(cx),
         }
     }
 }

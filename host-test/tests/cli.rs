@@ -28,7 +28,10 @@ fn sf_host(mock: &Mock, args: &[&str]) -> (i32, String, String) {
 fn assert_clean(mock: &Mock, text: &str) {
     let c = mock.credentials();
     for secret in [&c.password, &c.client_secret, &c.security_token] {
-        assert!(!text.contains(secret.as_str()), "secret in CLI output: {text}");
+        assert!(
+            !text.contains(secret.as_str()),
+            "secret in CLI output: {text}"
+        );
     }
 }
 
@@ -40,7 +43,10 @@ async fn exit_codes_and_output() {
     assert_eq!(code, 0, "{err}");
     let session: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(session["instance_url"], mock.http_url());
-    assert!(session["access_token"].as_str().unwrap().starts_with("<hidden"));
+    assert!(session["access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("<hidden"));
     assert_eq!(session["signature_verified"], true);
     assert_clean(&mock, &out);
 
@@ -49,19 +55,46 @@ async fn exit_codes_and_output() {
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(shown["access_token"].as_str().unwrap().len() > 20);
 
-    let (code, out, err) = sf_host(&mock, &["query", "SELECT Id, Name FROM Account WHERE Name LIKE 'Acme%' ORDER BY Name", "--format", "csv"]);
+    let (code, out, err) = sf_host(
+        &mock,
+        &[
+            "query",
+            "SELECT Id, Name FROM Account WHERE Name LIKE 'Acme%' ORDER BY Name",
+            "--format",
+            "csv",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("Id,Name\n"), "{out}");
 
-    let (code, out, _) = sf_host(&mock, &["query", "SELECT Id FROM Account", "--format", "ndjson"]);
+    let (code, out, _) = sf_host(
+        &mock,
+        &["query", "SELECT Id FROM Account", "--format", "ndjson"],
+    );
     assert_eq!(code, 0);
     assert!(out.lines().count() >= 2500, "all pages followed");
 
-    let (code, out, err) = sf_host(&mock, &["call", "POST", "/services/data/v62.0/sobjects/Account", "--data", r#"{"Name":"CLI"}"#]);
+    let (code, out, err) = sf_host(
+        &mock,
+        &[
+            "call",
+            "POST",
+            "/services/data/v62.0/sobjects/Account",
+            "--data",
+            r#"{"Name":"CLI"}"#,
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"success\":true"), "{out}");
 
-    let (code, _, err) = sf_host(&mock, &["call", "GET", "/services/data/v62.0/sobjects/Account/001000000000000AAA"]);
+    let (code, _, err) = sf_host(
+        &mock,
+        &[
+            "call",
+            "GET",
+            "/services/data/v62.0/sobjects/Account/001000000000000AAA",
+        ],
+    );
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("NOT_FOUND"), "{err}");
 
@@ -75,7 +108,10 @@ async fn exit_codes_and_output() {
     let e: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(e["error"]["kind"], "authentication_failed");
 
-    let (code, _, err) = sf_host(&mock, &["login", "--login-url", "http://login.salesforce.com"]);
+    let (code, _, err) = sf_host(
+        &mock,
+        &["login", "--login-url", "http://login.salesforce.com"],
+    );
     assert_eq!(code, 2, "{err}");
     let (code, _, _) = sf_host(&mock, &["login", "--grant", "jwt"]);
     assert_eq!(code, 2, "the jwt grant needs a key");
@@ -85,7 +121,8 @@ async fn exit_codes_and_output() {
     let (code, _, err) = sf_host(&mock, &["login", "--login-url", "http://127.0.0.1:1"]);
     assert_eq!(code, 5, "{err}");
 
-    mock.knobs().set_instance_url_override(Some("https://collector.example.com".into()));
+    mock.knobs()
+        .set_instance_url_override(Some("https://collector.example.com".into()));
     let (code, _, err) = sf_host(&mock, &["call", "GET", "/services/data/v62.0/limits"]);
     assert_eq!(code, 6, "{err}");
     assert_clean(&mock, &err);

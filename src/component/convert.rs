@@ -21,7 +21,9 @@ pub fn config_in(c: wit::Config) -> Config {
             private_key_pem: g.private_key_pem.into(),
             audience: g.audience,
         },
-        wit::Grant::ClientCredentials(g) => Grant::ClientCredentials { basic_auth: g.basic_auth },
+        wit::Grant::ClientCredentials(g) => Grant::ClientCredentials {
+            basic_auth: g.basic_auth,
+        },
         wit::Grant::RefreshToken(g) => Grant::RefreshToken {
             refresh_token: g.refresh_token.into(),
         },
@@ -85,8 +87,12 @@ pub fn session_out(s: Session) -> wit::Session {
 pub fn session_in(s: wit::Session) -> Result<Session, Error> {
     let instance_url = crate::urls::parse_instance(&s.instance_url)
         .map_err(|m| Error::request("session.instance-url", m))?;
-    let api_version = crate::config::normalize_api_version(&s.api_version)
-        .map_err(|_| Error::request("session.api-version", format!("`{}` is not an API version", s.api_version)))?;
+    let api_version = crate::config::normalize_api_version(&s.api_version).map_err(|_| {
+        Error::request(
+            "session.api-version",
+            format!("`{}` is not an API version", s.api_version),
+        )
+    })?;
     if s.access_token.trim().is_empty() {
         return Err(Error::request("session.access-token", "is empty"));
     }
@@ -135,7 +141,10 @@ pub fn authorize_in(r: wit::AuthorizeRequest) -> crate::oauth::pkce::AuthorizeRe
 }
 
 fn limits_out(l: LimitInfo) -> wit::LimitInfo {
-    let usage = |u: crate::limits::Usage| wit::Usage { used: u.used, max: u.max };
+    let usage = |u: crate::limits::Usage| wit::Usage {
+        used: u.used,
+        max: u.max,
+    };
     wit::LimitInfo {
         api_usage: l.api_usage.map(usage),
         per_app_api_usage: l.per_app_api_usage.map(|a| wit::AppUsage {
@@ -159,8 +168,12 @@ pub fn response_out(r: CallResponse) -> wit::Response {
 pub fn error_out(e: Error) -> wit::Error {
     let problem = |field: String, message: String| wit::FieldProblem { field, message };
     match e {
-        Error::InvalidConfig { field, message } => wit::Error::InvalidConfig(problem(field, message)),
-        Error::InvalidRequest { field, message } => wit::Error::InvalidRequest(problem(field, message)),
+        Error::InvalidConfig { field, message } => {
+            wit::Error::InvalidConfig(problem(field, message))
+        }
+        Error::InvalidRequest { field, message } => {
+            wit::Error::InvalidRequest(problem(field, message))
+        }
         Error::AuthenticationFailed {
             status,
             error,

@@ -54,7 +54,8 @@ impl Guest for Component {
 
     fn authorize_url(request: wit::AuthorizeRequest) -> Result<wit::AuthorizeStart, wit::Error> {
         let mut random = [0u8; crate::oauth::pkce::RANDOM_BYTES];
-        let bytes = wasip2::random::random::get_random_bytes(crate::oauth::pkce::RANDOM_BYTES as u64);
+        let bytes =
+            wasip2::random::random::get_random_bytes(crate::oauth::pkce::RANDOM_BYTES as u64);
         let n = bytes.len().min(random.len());
         random[..n].copy_from_slice(&bytes[..n]);
         crate::oauth::pkce::authorize_url(&convert::authorize_in(request), &random)

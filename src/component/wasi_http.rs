@@ -3,7 +3,9 @@
 
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use wasip2::http::outgoing_handler;
-use wasip2::http::types::{self as wasi, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions};
+use wasip2::http::types::{
+    self as wasi, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions,
+};
 use wasip2::io::streams::StreamError;
 
 /// Bodies above this are refused rather than buffered.
@@ -28,25 +30,25 @@ fn method(m: Method) -> wasi::Method {
 fn map_code(code: ErrorCode, origin: &str, timeout_ms: u128) -> TransportError {
     use ErrorCode as C;
     match code {
-        C::HttpRequestDenied => TransportError::Denied(format!(
-            "the host does not allow requests to {origin}"
-        )),
-        C::ConnectionTimeout | C::DnsTimeout => {
-            TransportError::Timeout(format!("could not connect to {origin} within {timeout_ms} ms"))
+        C::HttpRequestDenied => {
+            TransportError::Denied(format!("the host does not allow requests to {origin}"))
         }
+        C::ConnectionTimeout | C::DnsTimeout => TransportError::Timeout(format!(
+            "could not connect to {origin} within {timeout_ms} ms"
+        )),
         C::ConnectionReadTimeout | C::HttpResponseTimeout | C::ConnectionWriteTimeout => {
             TransportError::Timeout(format!("{origin} did not answer within {timeout_ms} ms"))
         }
         C::ConnectionRefused => TransportError::Network(format!("connection to {origin} refused")),
-        C::DnsError(_) | C::DestinationNotFound => {
-            TransportError::Network(format!("DNS lookup failed for {origin}; check the host name"))
-        }
+        C::DnsError(_) | C::DestinationNotFound => TransportError::Network(format!(
+            "DNS lookup failed for {origin}; check the host name"
+        )),
         C::TlsProtocolError | C::TlsCertificateError | C::TlsAlertReceived(_) => {
             TransportError::Network(format!("TLS handshake with {origin} failed ({code:?})"))
         }
-        C::ConnectionTerminated | C::HttpResponseIncomplete => {
-            TransportError::Network(format!("{origin} closed the connection before the response was complete"))
-        }
+        C::ConnectionTerminated | C::HttpResponseIncomplete => TransportError::Network(format!(
+            "{origin} closed the connection before the response was complete"
+        )),
         C::HttpResponseBodySize(_) => TransportError::TooLarge(MAX_BODY_BYTES),
         other => TransportError::Network(format!("request to {origin} failed: {other:?}")),
     }
@@ -56,7 +58,9 @@ impl Transport for WasiHttp {
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let origin = crate::urls::origin(&req.url);
         let timeout_ms = req.timeout.as_millis();
-        let invalid = |what: &str| TransportError::Network(format!("the request to {origin} was rejected: {what}"));
+        let invalid = |what: &str| {
+            TransportError::Network(format!("the request to {origin} was rejected: {what}"))
+        };
 
         let fields = Fields::new();
         for (name, value) in &req.headers {
@@ -70,7 +74,11 @@ impl Transport for WasiHttp {
                 .map_err(|_| invalid("content-length"))?;
         }
         let request = OutgoingRequest::new(fields);
-        let scheme = if req.url.scheme() == "https" { wasi::Scheme::Https } else { wasi::Scheme::Http };
+        let scheme = if req.url.scheme() == "https" {
+            wasi::Scheme::Https
+        } else {
+            wasi::Scheme::Http
+        };
         let authority = match req.url.port() {
             Some(port) => format!("{}:{port}", req.url.host_str().unwrap_or_default()),
             None => req.url.host_str().unwrap_or_default().to_string(),
@@ -80,10 +88,18 @@ impl Transport for WasiHttp {
             path.push('?');
             path.push_str(q);
         }
-        request.set_method(&method(req.method)).map_err(|_| invalid("method"))?;
-        request.set_scheme(Some(&scheme)).map_err(|_| invalid("scheme"))?;
-        request.set_authority(Some(&authority)).map_err(|_| invalid("authority"))?;
-        request.set_path_with_query(Some(&path)).map_err(|_| invalid("path"))?;
+        request
+            .set_method(&method(req.method))
+            .map_err(|_| invalid("method"))?;
+        request
+            .set_scheme(Some(&scheme))
+            .map_err(|_| invalid("scheme"))?;
+        request
+            .set_authority(Some(&authority))
+            .map_err(|_| invalid("authority"))?;
+        request
+            .set_path_with_query(Some(&path))
+            .map_err(|_| invalid("path"))?;
         let body = request.body().map_err(|_| invalid("body"))?;
 
         let options = RequestOptions::new();
@@ -112,14 +128,23 @@ impl Transport for WasiHttp {
         let response = match future.get() {
             Some(Ok(Ok(response))) => response,
             Some(Ok(Err(code))) => return Err(map_code(code, &origin, timeout_ms)),
-            Some(Err(())) | None => return Err(TransportError::Network(format!("no response from {origin}"))),
+            Some(Err(())) | None => {
+                return Err(TransportError::Network(format!(
+                    "no response from {origin}"
+                )))
+            }
         };
         let status = response.status();
         let headers = response
             .headers()
             .entries()
             .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), String::from_utf8_lossy(&v).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
             .collect();
         let incoming = response
             .consume()
@@ -140,7 +165,9 @@ impl Transport for WasiHttp {
                 Err(StreamError::LastOperationFailed(e)) => {
                     break Err(match wasi::http_error_code(&e) {
                         Some(code) => map_code(code, &origin, timeout_ms),
-                        None => TransportError::Network(format!("reading the response from {origin} failed")),
+                        None => TransportError::Network(format!(
+                            "reading the response from {origin} failed"
+                        )),
                     })
                 }
             }
@@ -148,6 +175,10 @@ impl Transport for WasiHttp {
         drop(stream);
         drop(IncomingBody::finish(incoming));
         result?;
-        Ok(HttpResponse { status, headers, body: buf })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: buf,
+        })
     }
 }

@@ -22,11 +22,18 @@ pub const LIFETIME_SECS: u64 = 180;
 pub fn parse_key(pem: &Secret) -> Result<RsaPrivateKey, Error> {
     let pem = pem.expose().trim();
     let key = if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
-        RsaPrivateKey::from_pkcs1_pem(pem)
-            .map_err(|_| Error::config(FIELD, "the PKCS#1 RSA key (BEGIN RSA PRIVATE KEY) could not be decoded"))?
+        RsaPrivateKey::from_pkcs1_pem(pem).map_err(|_| {
+            Error::config(
+                FIELD,
+                "the PKCS#1 RSA key (BEGIN RSA PRIVATE KEY) could not be decoded",
+            )
+        })?
     } else if pem.contains("-----BEGIN PRIVATE KEY-----") {
         RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| {
-            Error::config(FIELD, "the PKCS#8 key (BEGIN PRIVATE KEY) could not be decoded, or is not an RSA key")
+            Error::config(
+                FIELD,
+                "the PKCS#8 key (BEGIN PRIVATE KEY) could not be decoded, or is not an RSA key",
+            )
         })?
     } else if pem.contains("ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(Error::config(
@@ -45,7 +52,10 @@ pub fn parse_key(pem: &Secret) -> Result<RsaPrivateKey, Error> {
         ));
     };
     if key.size() < 256 {
-        return Err(Error::config(FIELD, "the RSA key is shorter than 2048 bits; Salesforce needs 2048 or more"));
+        return Err(Error::config(
+            FIELD,
+            "the RSA key is shorter than 2048 bits; Salesforce needs 2048 or more",
+        ));
     }
     Ok(key)
 }

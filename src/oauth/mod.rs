@@ -16,7 +16,11 @@ pub const TOKEN_PATH: &str = "/services/oauth2/token";
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Runs the configured flow. `now_secs` is the wall clock (for the JWT `exp`).
-pub fn authenticate(config: &Config, transport: &mut dyn Transport, now_secs: u64) -> Result<Session, Error> {
+pub fn authenticate(
+    config: &Config,
+    transport: &mut dyn Transport,
+    now_secs: u64,
+) -> Result<Session, Error> {
     let settings = config.settings()?;
     if let Grant::AccessToken {
         access_token,
@@ -48,7 +52,10 @@ pub fn authenticate(config: &Config, transport: &mut dyn Transport, now_secs: u6
 pub fn token_request(config: &Config, s: &Settings, now_secs: u64) -> Result<HttpRequest, Error> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     let mut headers = vec![
-        ("content-type".to_string(), "application/x-www-form-urlencoded".to_string()),
+        (
+            "content-type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        ),
         ("accept".to_string(), "application/json".to_string()),
     ];
     match &config.grant {
@@ -85,10 +92,12 @@ pub fn token_request(config: &Config, s: &Settings, now_secs: u64) -> Result<Htt
             form.append_pair("grant_type", "client_credentials");
             let (id, secret) = (s.client_id()?, s.client_secret()?);
             if *basic_auth {
-                let pair = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", secret.expose()));
+                let pair = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{id}:{}", secret.expose()));
                 headers.push(("authorization".into(), format!("Basic {pair}")));
             } else {
-                form.append_pair("client_id", id).append_pair("client_secret", secret.expose());
+                form.append_pair("client_id", id)
+                    .append_pair("client_secret", secret.expose());
             }
         }
         Grant::RefreshToken { refresh_token } => {
@@ -116,7 +125,10 @@ pub fn token_request(config: &Config, s: &Settings, now_secs: u64) -> Result<Htt
             }
         }
         Grant::AccessToken { .. } => {
-            return Err(Error::config("grant", "access-token reuse makes no token request"))
+            return Err(Error::config(
+                "grant",
+                "access-token reuse makes no token request",
+            ))
         }
     }
     let url = s

@@ -32,24 +32,40 @@ pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-pub fn authorize_url(req: &AuthorizeRequest, random: &[u8; RANDOM_BYTES]) -> Result<AuthorizeStart, Error> {
+pub fn authorize_url(
+    req: &AuthorizeRequest,
+    random: &[u8; RANDOM_BYTES],
+) -> Result<AuthorizeStart, Error> {
     let login = crate::urls::parse_base(
         "login-url",
-        req.login_url.as_deref().unwrap_or(crate::urls::DEFAULT_LOGIN_URL),
+        req.login_url
+            .as_deref()
+            .unwrap_or(crate::urls::DEFAULT_LOGIN_URL),
     )?;
     if req.client_id.trim().is_empty() {
-        return Err(Error::config("client-id", "is required: the connected app's Consumer Key"));
+        return Err(Error::config(
+            "client-id",
+            "is required: the connected app's Consumer Key",
+        ));
     }
     let redirect = url::Url::parse(req.redirect_uri.trim())
         .map_err(|e| Error::config("redirect-uri", format!("is not an absolute URL ({e})")))?;
     if let Some(p) = req.prompt.as_deref().filter(|p| !p.is_empty()) {
-        if !p.split(' ').all(|v| matches!(v, "login" | "consent" | "select_account")) {
-            return Err(Error::config("prompt", "must be login, consent or select_account"));
+        if !p
+            .split(' ')
+            .all(|v| matches!(v, "login" | "consent" | "select_account"))
+        {
+            return Err(Error::config(
+                "prompt",
+                "must be login, consent or select_account",
+            ));
         }
     }
     let verifier = URL_SAFE_NO_PAD.encode(&random[..96]);
     let state = URL_SAFE_NO_PAD.encode(&random[96..]);
-    let mut url = login.join("/services/oauth2/authorize").map_err(|e| Error::config("login-url", e.to_string()))?;
+    let mut url = login
+        .join("/services/oauth2/authorize")
+        .map_err(|e| Error::config("login-url", e.to_string()))?;
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("response_type", "code")
@@ -58,7 +74,11 @@ pub fn authorize_url(req: &AuthorizeRequest, random: &[u8; RANDOM_BYTES]) -> Res
             .append_pair("code_challenge", &challenge(&verifier))
             .append_pair("code_challenge_method", "S256")
             .append_pair("state", &state);
-        for (name, value) in [("scope", &req.scope), ("prompt", &req.prompt), ("login_hint", &req.login_hint)] {
+        for (name, value) in [
+            ("scope", &req.scope),
+            ("prompt", &req.prompt),
+            ("login_hint", &req.login_hint),
+        ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 q.append_pair(name, v);
             }

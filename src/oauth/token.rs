@@ -40,15 +40,26 @@ fn issued_at_ms(value: Option<&Value>) -> Result<Option<(u64, String)>, String> 
         Some(Value::Number(n)) => n.to_string(),
         Some(_) => return Err("`issued_at` is not a string".into()),
     };
-    let n: u64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| format!("`issued_at` is not a number: {:?}", crate::error::excerpt(raw.as_bytes())))?;
-    let ms = if n < 100_000_000_000 { n.saturating_mul(1000) } else { n };
+    let n: u64 = raw.trim().parse().map_err(|_| {
+        format!(
+            "`issued_at` is not a number: {:?}",
+            crate::error::excerpt(raw.as_bytes())
+        )
+    })?;
+    let ms = if n < 100_000_000_000 {
+        n.saturating_mul(1000)
+    } else {
+        n
+    };
     Ok(Some((ms, raw)))
 }
 
-pub fn parse(resp: &HttpResponse, s: &Settings, grant: &Grant, redactor: &Redactor) -> Result<Session, Error> {
+pub fn parse(
+    resp: &HttpResponse,
+    s: &Settings,
+    grant: &Grant,
+    redactor: &Redactor,
+) -> Result<Session, Error> {
     if !(200..300).contains(&resp.status) {
         return Err(oauth_error(resp, grant, redactor));
     }
@@ -102,7 +113,10 @@ pub fn parse(resp: &HttpResponse, s: &Settings, grant: &Grant, redactor: &Redact
         identity_url: id.map(str::to_string),
         org_id,
         user_id,
-        token_type: text(obj, "token_type").map_err(&bad)?.unwrap_or("Bearer").to_string(),
+        token_type: text(obj, "token_type")
+            .map_err(&bad)?
+            .unwrap_or("Bearer")
+            .to_string(),
         issued_at: issued.map(|(ms, _)| ms),
         scope: text(obj, "scope").map_err(&bad)?.map(str::to_string),
         refresh_token: text(obj, "refresh_token").map_err(&bad)?.map(Secret::new),
@@ -113,7 +127,9 @@ pub fn parse(resp: &HttpResponse, s: &Settings, grant: &Grant, redactor: &Redact
 }
 
 fn redact_excerpt(body: &[u8], redactor: &Redactor) -> Vec<u8> {
-    redactor.scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)])).into_bytes()
+    redactor
+        .scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)]))
+        .into_bytes()
 }
 
 fn oauth_error(resp: &HttpResponse, grant: &Grant, redactor: &Redactor) -> Error {
@@ -137,10 +153,18 @@ fn oauth_error(resp: &HttpResponse, grant: &Grant, redactor: &Redactor) -> Error
             "the token endpoint answered {} without an OAuth error body; check login-url",
             resp.status
         );
-        return Error::unexpected(resp.status, resp.content_type(), reason, &redact_excerpt(&resp.body, redactor));
+        return Error::unexpected(
+            resp.status,
+            resp.content_type(),
+            reason,
+            &redact_excerpt(&resp.body, redactor),
+        );
     };
     let (error, description) = (redactor.scrub(&error), redactor.scrub(&description));
-    if resp.status == 429 || error == "rate_limit_exceeded" || description.contains("login rate exceeded") {
+    if resp.status == 429
+        || error == "rate_limit_exceeded"
+        || description.contains("login rate exceeded")
+    {
         return rate_limited(resp, error, description);
     }
     let hint = hint(&error, &description, grant).to_string();
@@ -156,8 +180,12 @@ fn rate_limited(resp: &HttpResponse, code: String, message: String) -> Error {
     Error::RateLimited {
         status: resp.status,
         code,
-        message: format!("{message}; Salesforce allows 3600 logins per user per hour, reuse the session"),
-        retry_after_seconds: resp.header("retry-after").and_then(|v| v.trim().parse().ok()),
+        message: format!(
+            "{message}; Salesforce allows 3600 logins per user per hour, reuse the session"
+        ),
+        retry_after_seconds: resp
+            .header("retry-after")
+            .and_then(|v| v.trim().parse().ok()),
     }
 }
 
@@ -212,14 +240,31 @@ mod tests {
             "1700000000000",
             "xwjgdwExawzcsxDK0EXiR5xbdOsg+6u59M7fWZjbpS0="
         ));
-        assert!(!signature_matches(&Secret::new("secret"), "x", "1", "xwjgdwExawzcsxDK0EXiR5xbdOsg+6u59M7fWZjbpS0="));
+        assert!(!signature_matches(
+            &Secret::new("secret"),
+            "x",
+            "1",
+            "xwjgdwExawzcsxDK0EXiR5xbdOsg+6u59M7fWZjbpS0="
+        ));
         assert!(!signature_matches(&Secret::new("secret"), "x", "1", "%%%"));
     }
 
     #[test]
     fn issued_at_forms() {
-        assert_eq!(issued_at_ms(Some(&Value::from("1609942615640"))).unwrap().unwrap().0, 1609942615640);
-        assert_eq!(issued_at_ms(Some(&Value::from(1609942615u64))).unwrap().unwrap().0, 1609942615000);
+        assert_eq!(
+            issued_at_ms(Some(&Value::from("1609942615640")))
+                .unwrap()
+                .unwrap()
+                .0,
+            1609942615640
+        );
+        assert_eq!(
+            issued_at_ms(Some(&Value::from(1609942615u64)))
+                .unwrap()
+                .unwrap()
+                .0,
+            1609942615000
+        );
         assert!(issued_at_ms(Some(&Value::from("soon"))).is_err());
         assert!(issued_at_ms(Some(&Value::Bool(true))).is_err());
     }

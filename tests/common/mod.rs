@@ -10,12 +10,16 @@ use std::sync::{Arc, OnceLock};
 pub fn connector() -> Arc<Connector> {
     static CONNECTOR: OnceLock<Arc<Connector>> = OnceLock::new();
     CONNECTOR
-        .get_or_init(|| Arc::new(Connector::load(&sf_host::default_component_path()).expect("component loads")))
+        .get_or_init(|| {
+            Arc::new(Connector::load(&sf_host::default_component_path()).expect("component loads"))
+        })
         .clone()
 }
 
 pub async fn mock() -> Mock {
-    Mock::start(MockOptions::default()).await.expect("mock starts")
+    Mock::start(MockOptions::default())
+        .await
+        .expect("mock starts")
 }
 
 pub fn options(mock: &Mock) -> ClientOptions {
@@ -48,7 +52,11 @@ pub fn password_grant(mock: &Mock) -> wit::Grant {
 
 pub fn jwt_grant(mock: &Mock, pkcs1: bool) -> wit::Grant {
     let c = mock.credentials();
-    let file = if pkcs1 { &c.private_key_pkcs1_file } else { &c.private_key_file };
+    let file = if pkcs1 {
+        &c.private_key_pkcs1_file
+    } else {
+        &c.private_key_file
+    };
     wit::Grant::JwtBearer(wit::JwtBearerGrant {
         username: c.username.clone(),
         private_key_pem: std::fs::read_to_string(file).expect("fixture key"),

@@ -1,1 +1,389 @@
-//! placeholder until the mock lands
+//! A mock Salesforce org on loopback, over HTTP and HTTPS, for end-to-end tests
+//! and for checking real clients (simple-salesforce, jsforce) against it.
+//!
+//! Modules follow Salesforce's URL space: [`token`] answers
+//! `/services/oauth2/token`, [`versions`] `/services/data/`, [`query`]
+//! `/query`, [`sobjects`] `/sobjects`, [`limits`] `/limits`; [`rest`] is the
+//! session gate in front of `/services/data/vNN.N`.
+
+mod credentials;
+mod data;
+mod errors;
+mod jwt;
+mod limits;
+mod query;
+mod rest;
+mod sobjects;
+mod soql;
+mod state;
+mod tls;
+mod token;
+mod versions;
+
+pub use credentials::Credentials;
+pub use state::{Fault, Knobs, LoggedRequest};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use state::Shared;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+
+/// Request bodies are buffered for the log; nothing a connector sends comes close.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct MockOptions {
+    /// Default `127.0.0.1:0`.
+    pub https_addr: SocketAddr,
+    /// Default `127.0.0.1:0`.
+    pub http_addr: SocketAddr,
+    /// Where `ca.pem` and the JWT keys go; default a temp dir that lives as long as the mock.
+    pub fixtures_dir: Option<PathBuf>,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        MockOptions {
+            https_addr: loopback,
+            http_addr: loopback,
+            fixtures_dir: None,
+        }
+    }
+}
+
+/// Which listener a request came in on; `instance_url` answers with its base URL.
+#[derive(Clone)]
+pub(crate) struct Listener {
+    scheme: &'static str,
+    base_url: String,
+}
+
+/// A running mock org. Dropping it stops the listeners too.
+pub struct Mock {
+    shared: Arc<Shared>,
+    ca_file: PathBuf,
+    ca_pem: String,
+    tasks: Vec<JoinHandle<()>>,
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+impl Mock {
+    pub async fn start(opts: MockOptions) -> std::io::Result<Mock> {
+        let (tempdir, dir) = match opts.fixtures_dir {
+            Some(d) => {
+                std::fs::create_dir_all(&d)?;
+                (None, d)
+            }
+            None => {
+                let t = tempfile::Builder::new().prefix("sf-mock-").tempdir()?;
+                let d = t.path().to_path_buf();
+                (Some(t), d)
+            }
+        };
+        let https = TcpListener::bind(opts.https_addr).await?;
+        let http = TcpListener::bind(opts.http_addr).await?;
+        let https_url = format!("https://{}", https.local_addr()?);
+        let http_url = format!("http://{}", http.local_addr()?);
+
+        // Key generation is CPU-bound; keep it off the async workers.
+        let key_dir = dir.clone();
+        let (tls, (credentials, jwt_key)) = tokio::task::spawn_blocking(move || {
+            Ok::<_, std::io::Error>((tls::generate()?, credentials::generate(&key_dir)?))
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        let ca_file = dir.join("ca.pem");
+        std::fs::write(&ca_file, &tls.ca_pem)?;
+
+        let shared = Arc::new(Shared::new(
+            credentials,
+            jwt_key,
+            http_url.clone(),
+            https_url.clone(),
+        ));
+        let app = router(shared.clone());
+        let on = |scheme, base_url: &str| {
+            app.clone().layer(Extension(Listener {
+                scheme,
+                base_url: base_url.to_string(),
+            }))
+        };
+        let tasks = vec![
+            tokio::spawn(serve(
+                https,
+                on("https", &https_url),
+                Some(TlsAcceptor::from(tls.config)),
+            )),
+            tokio::spawn(serve(http, on("http", &http_url), None)),
+        ];
+        Ok(Mock {
+            shared,
+            ca_file,
+            ca_pem: tls.ca_pem,
+            tasks,
+            _tempdir: tempdir,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn http_url(&self) -> String {
+        self.shared.http_url.clone()
+    }
+
+    /// `https://127.0.0.1:PORT`; the certificate names 127.0.0.1, ::1 and localhost.
+    pub fn https_url(&self) -> String {
+        self.shared.https_url.clone()
+    }
+
+    /// PEM of the self-signed CA that issued the server certificate.
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.shared.credentials
+    }
+
+    pub fn knobs(&self) -> &Knobs {
+        &self.shared.knobs
+    }
+
+    /// The browser half of the web-server flow: an authorization code bound to
+    /// this redirect URI and, if given, this PKCE S256 challenge.
+    pub fn issue_auth_code(&self, redirect_uri: &str, code_challenge: Option<&str>) -> String {
+        self.shared.issue_code(redirect_uri, code_challenge)
+    }
+
+    /// Every request received on either listener, in arrival order.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.requests()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.clear_requests()
+    }
+
+    /// `POST /services/oauth2/token` requests received, whatever their outcome.
+    pub fn token_requests(&self) -> usize {
+        self.shared.token_requests()
+    }
+
+    /// Everything a client needs to connect, as JSON (secrets included: it is a test fixture).
+    pub fn connection_info(&self) -> serde_json::Value {
+        let c = self.credentials();
+        serde_json::json!({
+            "http_url": self.http_url(),
+            "https_url": self.https_url(),
+            "ca_file": self.ca_file,
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "username": c.username,
+            "password": c.password,
+            "security_token": c.security_token,
+            "private_key_file": c.private_key_file,
+            "private_key_pkcs1_file": c.private_key_pkcs1_file,
+            "refresh_token": c.refresh_token,
+        })
+    }
+
+    /// Stop both listeners and drop every open connection.
+    pub async fn shutdown(mut self) {
+        for task in std::mem::take(&mut self.tasks) {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn router(st: Arc<Shared>) -> Router {
+    let v = "/services/data/{version}";
+    let r = |path: &str| format!("{v}{path}");
+    Router::new()
+        .route("/services/oauth2/token", post(token::token))
+        .route("/services/data", get(versions::list))
+        .route("/services/data/", get(versions::list))
+        .route(v, get(versions::resources))
+        .route(&r("/"), get(versions::resources))
+        .route(&r("/limits"), get(limits::limits))
+        .route(&r("/limits/"), get(limits::limits))
+        .route(&r("/query"), get(query::query))
+        .route(&r("/query/"), get(query::query))
+        .route(&r("/query/{locator}"), get(query::more))
+        .route(&r("/queryAll"), get(query::query_all))
+        .route(&r("/queryAll/"), get(query::query_all))
+        .route(&r("/queryAll/{locator}"), get(query::more))
+        .route(&r("/sobjects"), get(sobjects::global_describe))
+        .route(&r("/sobjects/"), get(sobjects::global_describe))
+        .route(
+            &r("/sobjects/{sobject}"),
+            get(sobjects::info).post(sobjects::create),
+        )
+        .route(&r("/sobjects/{sobject}/describe"), get(sobjects::describe))
+        .route(
+            &r("/sobjects/{sobject}/{id}"),
+            get(sobjects::get)
+                .patch(sobjects::update)
+                .delete(sobjects::delete),
+        )
+        .route(
+            &r("/sobjects/{sobject}/{field}/{value}"),
+            get(sobjects::get_by_external_id)
+                .patch(sobjects::upsert)
+                .delete(sobjects::delete_by_external_id),
+        )
+        .fallback(|| async { errors::not_found() })
+        .method_not_allowed_fallback(|| async { errors::method_not_allowed() })
+        .layer(middleware::from_fn_with_state(st.clone(), rest::guard))
+        .layer(middleware::from_fn_with_state(st.clone(), front))
+        .with_state(st)
+}
+
+/// Outermost layer: log the request with its whole body, then apply the
+/// fault and delay knobs before anything else sees it.
+async fn front(
+    State(st): State<Arc<Shared>>,
+    Extension(listener): Extension<Listener>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return errors::rest(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "REQUEST_ENTITY_TOO_LARGE",
+                "The request body could not be read or is too large",
+            )
+            .into_response()
+        }
+    };
+    st.log_request(LoggedRequest {
+        scheme: listener.scheme,
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: bytes.to_vec(),
+    });
+    // Taken on arrival so "the next n requests" holds even if a client gives up mid-delay.
+    let fault = st.knobs.take_fault();
+    if let Some(d) = st.knobs.delay() {
+        tokio::time::sleep(d).await;
+    }
+    match fault {
+        Some(f) => fault_response(f),
+        None => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    }
+}
+
+fn fault_response(fault: Fault) -> Response {
+    let (status, content_type, body, retry_after) = match fault {
+        Fault::Status {
+            status,
+            content_type,
+            body,
+            retry_after,
+        } => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            content_type,
+            body,
+            retry_after,
+        ),
+        Fault::Html => (
+            StatusCode::OK,
+            "text/html;charset=UTF-8".into(),
+            "<html><head><title>Login | Salesforce</title></head><body><form id=\"login_form\" action=\"/\">Please log in</form></body></html>".into(),
+            None,
+        ),
+        Fault::MalformedJson => (
+            StatusCode::OK,
+            errors::JSON_UTF8.into(),
+            r#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Account","#.into(),
+            None,
+        ),
+    };
+    let mut resp = errors::empty(status);
+    *resp.body_mut() = Body::from(body);
+    if let Ok(ct) = HeaderValue::from_str(&content_type) {
+        resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// Accept connections until aborted; aborting drops the `JoinSet`, which
+/// aborts every connection still open (a delayed answer included).
+async fn serve(listener: TcpListener, app: Router, tls: Option<TlsAcceptor>) {
+    let mut conns = JoinSet::new();
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(_) => {
+                // Out of file descriptors or similar: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        while conns.try_join_next().is_some() {}
+        let svc = TowerToHyperService::new(app.clone());
+        let tls = tls.clone();
+        conns.spawn(async move {
+            let http = hyper::server::conn::http1::Builder::new();
+            match tls {
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                }
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,91 @@
+//! Salesforce's three error shapes and the JSON content type every answer uses.
+//! REST errors are a JSON array; OAuth errors a flat object.
+
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+
+pub(crate) const JSON_UTF8: &str = "application/json;charset=UTF-8";
+
+/// A JSON response with Salesforce's exact content type.
+pub(crate) fn json(status: StatusCode, body: &impl Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec());
+    let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    resp
+}
+
+/// An error answer, kept small so `Result<_, ApiError>` stays cheap to pass around.
+pub(crate) struct ApiError {
+    status: StatusCode,
+    body: serde_json::Value,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json(self.status, &self.body)
+    }
+}
+
+pub(crate) fn empty(status: StatusCode) -> Response {
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = status;
+    resp
+}
+
+/// `[{"message":…,"errorCode":…}]`, the REST API's error body.
+pub(crate) fn rest(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        body: json!([{ "message": message.into(), "errorCode": code }]),
+    }
+}
+
+/// REST error that names the offending fields, e.g. REQUIRED_FIELD_MISSING.
+pub(crate) fn rest_fields(
+    status: StatusCode,
+    code: &str,
+    message: impl Into<String>,
+    fields: &[String],
+) -> ApiError {
+    ApiError {
+        status,
+        body: json!([{ "message": message.into(), "errorCode": code, "fields": fields }]),
+    }
+}
+
+pub(crate) fn not_found() -> ApiError {
+    rest(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "The requested resource does not exist",
+    )
+}
+
+pub(crate) fn invalid_session() -> ApiError {
+    rest(
+        StatusCode::UNAUTHORIZED,
+        "INVALID_SESSION_ID",
+        "Session expired or invalid",
+    )
+}
+
+/// `{"error":…,"error_description":…}` with 400, the OAuth endpoints' error body.
+pub(crate) fn oauth(error: &str, description: &str) -> ApiError {
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        body: json!({ "error": error, "error_description": description }),
+    }
+}
+
+pub(crate) fn method_not_allowed() -> ApiError {
+    rest(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "HTTP Method not allowed for this resource",
+    )
+}
