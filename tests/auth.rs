@@ -81,7 +81,8 @@ async fn client_credentials_in_body_and_basic_header() {
         let s = client(&mock, config(&mock, &mock.http_url(), grant))
             .authenticate()
             .await
-            .expect("client credentials");
+            .expect("client credentials")
+            .clone();
         assert!(s.signature_verified);
     }
     let token_bodies: Vec<String> = mock
@@ -172,7 +173,8 @@ async fn authorization_code_with_pkce() {
     )
     .authenticate()
     .await
-    .expect("code exchange");
+    .expect("code exchange")
+    .clone();
     assert!(
         s.refresh_token.is_some(),
         "the web server flow issues a refresh token"

@@ -87,10 +87,11 @@ async fn create_update_read_delete_and_upsert() {
     delete.method = wit::Method::Delete;
     assert_eq!(client.call(&delete).await.unwrap().status, 204);
     match component_error(client.call(&get(&path)).await) {
-        wit::Error::ApiError(a) => assert_eq!(
-            (a.status, a.errors[0].error_code.as_str()),
-            (404, "NOT_FOUND")
-        ),
+        wit::Error::ApiError(a) => {
+            assert_eq!(a.status, 404);
+            let code = a.errors[0].error_code.as_str();
+            assert!(["NOT_FOUND", "ENTITY_IS_DELETED"].contains(&code), "{a:?}");
+        }
         other => panic!("{other:?}"),
     }
 
@@ -221,10 +222,11 @@ async fn expired_session_is_renewed_once() {
     assert_eq!(r.status, 200);
     assert_eq!(client.logins(), 2);
 
+    // A lifetime shorter than the pause: the token dies of age, the re-auth
+    // gets a fresh one, and the retry succeeds within its lifetime.
     mock.knobs()
-        .set_token_lifetime(Some(Duration::from_millis(1)));
-    tokio::time::sleep(Duration::from_millis(5)).await;
-    mock.knobs().set_token_lifetime(None);
+        .set_token_lifetime(Some(Duration::from_millis(300)));
+    tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         client
             .call(&get("/services/data/v62.0/limits"))

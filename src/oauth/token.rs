@@ -71,7 +71,11 @@ pub fn parse(
         } else {
             "the token endpoint answered with something other than JSON; is the login URL a Salesforce login host?".to_string()
         };
-        Error::unexpected(resp.status, resp.content_type(), reason, &redact_excerpt(&resp.body, redactor))
+        // Quote an HTML page (a wrong login host); anything else may be a
+        // truncated token body.
+        let html = resp.content_type().is_some_and(|c| c.to_ascii_lowercase().contains("html"));
+        let quoted = if html { redact_excerpt(&resp.body, redactor) } else { Vec::new() };
+        Error::unexpected(resp.status, resp.content_type(), reason, &quoted)
     })?;
     let obj = value
         .as_object()

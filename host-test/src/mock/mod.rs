@@ -1,18 +1,21 @@
 //! A mock Salesforce org on loopback, over HTTP and HTTPS, for end-to-end tests
 //! and for checking real clients (simple-salesforce, jsforce) against it.
 //!
-//! Modules follow Salesforce's URL space: [`token`] answers
-//! `/services/oauth2/token`, [`versions`] `/services/data/`, [`query`]
-//! `/query`, [`sobjects`] `/sobjects`, [`limits`] `/limits`; [`rest`] is the
+//! Modules follow Salesforce's URL space: `token` answers
+//! `/services/oauth2/token`, `versions` `/services/data/`, `query`
+//! `/query`, `sobjects` `/sobjects`, `limits` `/limits`, `soap` the
+//! SOAP `login()`, `identity` `/services/oauth2/userinfo`; `rest` is the
 //! session gate in front of `/services/data/vNN.N`.
 
 mod credentials;
 mod data;
 mod errors;
+mod identity;
 mod jwt;
 mod limits;
 mod query;
 mod rest;
+mod soap;
 mod sobjects;
 mod soql;
 mod state;
@@ -28,7 +31,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
@@ -223,41 +226,49 @@ impl Drop for Mock {
 
 fn router(st: Arc<Shared>) -> Router {
     let v = "/services/data/{version}";
-    let r = |path: &str| format!("{v}{path}");
-    Router::new()
-        .route("/services/oauth2/token", post(token::token))
-        .route("/services/data", get(versions::list))
-        .route("/services/data/", get(versions::list))
-        .route(v, get(versions::resources))
-        .route(&r("/"), get(versions::resources))
-        .route(&r("/limits"), get(limits::limits))
-        .route(&r("/limits/"), get(limits::limits))
-        .route(&r("/query"), get(query::query))
-        .route(&r("/query/"), get(query::query))
-        .route(&r("/query/{locator}"), get(query::more))
-        .route(&r("/queryAll"), get(query::query_all))
-        .route(&r("/queryAll/"), get(query::query_all))
-        .route(&r("/queryAll/{locator}"), get(query::more))
-        .route(&r("/sobjects"), get(sobjects::global_describe))
-        .route(&r("/sobjects/"), get(sobjects::global_describe))
-        .route(
-            &r("/sobjects/{sobject}"),
+    let routes: Vec<(String, MethodRouter<Arc<Shared>>)> = vec![
+        ("/services/oauth2/token".into(), post(token::token)),
+        ("/services/oauth2/userinfo".into(), get(identity::userinfo)),
+        ("/id/{org}/{user}".into(), get(identity::userinfo)),
+        ("/services/Soap/u/{version}".into(), post(soap::login)),
+        ("/services/data".into(), get(versions::list)),
+        (v.into(), get(versions::resources)),
+        (format!("{v}/limits"), get(limits::limits)),
+        (format!("{v}/query"), get(query::query)),
+        (format!("{v}/query/{{locator}}"), get(query::more)),
+        (format!("{v}/queryAll"), get(query::query_all)),
+        (format!("{v}/queryAll/{{locator}}"), get(query::more)),
+        (format!("{v}/sobjects"), get(sobjects::global_describe)),
+        (
+            format!("{v}/sobjects/{{sobject}}"),
             get(sobjects::info).post(sobjects::create),
-        )
-        .route(&r("/sobjects/{sobject}/describe"), get(sobjects::describe))
-        .route(
-            &r("/sobjects/{sobject}/{id}"),
+        ),
+        (
+            format!("{v}/sobjects/{{sobject}}/describe"),
+            get(sobjects::describe),
+        ),
+        (
+            format!("{v}/sobjects/{{sobject}}/{{id}}"),
             get(sobjects::get)
                 .patch(sobjects::update)
                 .delete(sobjects::delete),
-        )
-        .route(
-            &r("/sobjects/{sobject}/{field}/{value}"),
+        ),
+        (
+            format!("{v}/sobjects/{{sobject}}/{{field}}/{{value}}"),
             get(sobjects::get_by_external_id)
                 .patch(sobjects::upsert)
                 .delete(sobjects::delete_by_external_id),
-        )
-        .fallback(|| async { errors::not_found() })
+        ),
+    ];
+    // Salesforce ignores a trailing slash, and clients rely on it:
+    // simple-salesforce POSTs to `/sobjects/Account/` and queries `/query/?q=`.
+    let mut app = Router::new();
+    for (path, method) in routes {
+        app = app
+            .route(&format!("{path}/"), method.clone())
+            .route(&path, method);
+    }
+    app.fallback(|| async { errors::not_found() })
         .method_not_allowed_fallback(|| async { errors::method_not_allowed() })
         .layer(middleware::from_fn_with_state(st.clone(), rest::guard))
         .layer(middleware::from_fn_with_state(st.clone(), front))
@@ -273,6 +284,7 @@ async fn front(
     next: Next,
 ) -> Response {
     let (parts, body) = req.into_parts();
+    let path_ok = percent_decodes_to_utf8(parts.uri.path());
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
@@ -308,11 +320,36 @@ async fn front(
     }
     match fault {
         Some(f) => fault_response(f),
+        // Path extractors would answer such a path in plain text, not Salesforce's shape.
+        None if !path_ok => errors::not_found().into_response(),
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
     }
+}
+
+fn percent_decodes_to_utf8(path: &str) -> bool {
+    let raw = path.as_bytes();
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (raw[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).is_ok()
 }
 
 fn fault_response(fault: Fault) -> Response {

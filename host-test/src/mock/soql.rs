@@ -208,7 +208,11 @@ struct Parser<'q> {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     sobject: Option<&'static SObject>,
+    /// Nesting of `(` and `NOT`, bounded so a hostile query cannot overflow the stack.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 64;
 
 /// Salesforce's message form: the query, a caret under the column, then the reason.
 fn located(query: &str, col: usize, reason: &str) -> String {
@@ -491,6 +495,20 @@ impl<'q> Parser<'q> {
     }
 
     fn unary(&mut self) -> Result<Expr, SoqlError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.err(
+                "MALFORMED_QUERY",
+                self.col(),
+                "expression nested too deeply",
+            ));
+        }
+        self.depth += 1;
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, SoqlError> {
         if self.is_kw("NOT") {
             self.pos += 1;
             return Ok(Expr::Not(Box::new(self.unary()?)));
@@ -630,6 +648,7 @@ pub(crate) fn parse(q: &str) -> Result<Query, SoqlError> {
         toks: lexer.toks,
         pos: 0,
         sobject: None,
+        depth: 0,
     };
     p.query()
 }
@@ -760,5 +779,15 @@ mod tests {
     fn errors_point_at_the_column() {
         let e = parse("SELECT Id FRM Account").err().map(|e| e.message);
         assert!(e.is_some_and(|m| m.contains("Column:11") && m.contains("unexpected token: 'FRM'")));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let q = format!(
+            "SELECT Id FROM Account WHERE {}Name = 'x'{}",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        );
+        assert!(parse(&q).err().is_some_and(|e| e.code == "MALFORMED_QUERY"));
     }
 }

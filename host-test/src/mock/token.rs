@@ -155,7 +155,7 @@ fn jwt_bearer(st: &Shared, listener: &Listener, assertion: &str) -> Result<Respo
     Ok(errors::json(StatusCode::OK, &body))
 }
 
-fn instance_url(st: &Shared, listener: &Listener) -> String {
+pub(crate) fn instance_url(st: &Shared, listener: &Listener) -> String {
     st.knobs
         .instance_url_override()
         .unwrap_or_else(|| listener.base_url.clone())

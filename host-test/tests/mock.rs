@@ -1,0 +1,1287 @@
+//! End-to-end checks of the mock Salesforce over real sockets: a raw HTTP/1.1
+//! client (so chunked bodies and exact bytes are under the test's control)
+//! and tokio-rustls trusting only the mock's CA.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+use sf_host::mock::{Fault, Mock, MockOptions};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const V: &str = "/services/data/v62.0";
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn error_code(&self) -> String {
+        self.json()[0]["errorCode"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+#[derive(Default)]
+struct Req<'a> {
+    headers: Vec<(&'a str, String)>,
+    body: Option<Vec<u8>>,
+    chunked: bool,
+}
+
+impl<'a> Req<'a> {
+    fn bearer(mut self, token: &str) -> Self {
+        self.headers
+            .push(("Authorization", format!("Bearer {token}")));
+        self
+    }
+    fn header(mut self, k: &'a str, v: &str) -> Self {
+        self.headers.push((k, v.to_string()));
+        self
+    }
+    fn json(mut self, v: Value) -> Self {
+        self.headers
+            .push(("Content-Type", "application/json".into()));
+        self.body = Some(v.to_string().into_bytes());
+        self
+    }
+    fn form(mut self, pairs: &[(&str, &str)]) -> Self {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.headers
+            .push(("Content-Type", "application/x-www-form-urlencoded".into()));
+        self.body = Some(body.into_bytes());
+        self
+    }
+    fn chunked(mut self) -> Self {
+        self.chunked = true;
+        self
+    }
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    host: &str,
+    method: &str,
+    path: &str,
+    req: Req<'_>,
+) -> Resp {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in &req.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let mut out = Vec::new();
+    match &req.body {
+        Some(b) if req.chunked => {
+            head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+            out.extend_from_slice(head.as_bytes());
+            let mid = b.len() / 2;
+            for part in [&b[..mid], &b[mid..]] {
+                out.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                out.extend_from_slice(part);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n\r\n");
+        }
+        Some(b) => {
+            head.push_str(&format!("Content-Length: {}\r\n\r\n", b.len()));
+            out.extend_from_slice(head.as_bytes());
+            out.extend_from_slice(b);
+        }
+        None => {
+            head.push_str("\r\n");
+            out.extend_from_slice(head.as_bytes());
+        }
+    }
+    s.write_all(&out).await.expect("write request");
+    s.flush().await.expect("flush");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        match s.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Resp {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let len = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
+                .unwrap();
+            if len == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + len]);
+            rest = &rest[eol + 2 + len + 2..];
+        }
+        body = out;
+    }
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn send(mock: &Mock, method: &str, path: &str, req: Req<'_>) -> Resp {
+    let host = mock.http_url().trim_start_matches("http://").to_string();
+    let stream = TcpStream::connect(&host).await.expect("connect");
+    exchange(stream, &host, method, path, req).await
+}
+
+async fn send_tls(mock: &Mock, server_name: &str, method: &str, path: &str, req: Req<'_>) -> Resp {
+    let host = mock.https_url().trim_start_matches("https://").to_string();
+    let mut roots = rustls::RootCertStore::empty();
+    let mut pem = mock.ca_pem().as_bytes();
+    for cert in rustls_pemfile::certs(&mut pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from(server_name.to_string()).unwrap();
+    let tcp = TcpStream::connect(&host).await.unwrap();
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .expect("TLS handshake trusting the mock CA");
+    exchange(tls, &host, method, path, req).await
+}
+
+async fn start() -> Mock {
+    Mock::start(MockOptions::default())
+        .await
+        .expect("mock starts")
+}
+
+fn password_form(mock: &Mock) -> Vec<(&'static str, String)> {
+    let c = mock.credentials();
+    vec![
+        ("grant_type", "password".into()),
+        ("client_id", c.client_id.clone()),
+        ("client_secret", c.client_secret.clone()),
+        ("username", c.username.clone()),
+        ("password", format!("{}{}", c.password, c.security_token)),
+    ]
+}
+
+fn pairs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+async fn token(mock: &Mock) -> String {
+    let form = password_form(mock);
+    let r = send(
+        mock,
+        "POST",
+        "/services/oauth2/token",
+        Req::default().form(&pairs(&form)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+fn hmac_b64(secret: &str, msg: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(msg.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn q(soql: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", soql)
+        .finish()
+}
+
+// ---- OAuth -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn password_grant_chunked_with_special_characters_and_signature() {
+    let mock = start().await;
+    let c = mock.credentials().clone();
+    assert!(c.password.contains("# &") || c.password.contains('#'));
+    for ch in ['#', '&', '%', '+', ' ', 'é'] {
+        assert!(c.password.contains(ch), "password has {ch:?}");
+    }
+    assert!(
+        !format!("{c:?}").contains(&c.password),
+        "Debug hides secrets"
+    );
+    assert!(!format!("{c:?}").contains(&c.client_secret));
+
+    let form = password_form(&mock);
+    let r = send(
+        &mock,
+        "POST",
+        "/services/oauth2/token",
+        Req::default().form(&pairs(&form)).chunked(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json;charset=UTF-8")
+    );
+    let t = r.json();
+    assert_eq!(t["instance_url"], mock.http_url());
+    assert_eq!(t["token_type"], "Bearer");
+    assert!(t.get("expires_in").is_none());
+    let issued_at = t["issued_at"].as_str().unwrap();
+    assert_eq!(issued_at.len(), 13);
+    let id = t["id"].as_str().unwrap();
+    assert!(id.starts_with("https://login.salesforce.com/id/00D"));
+    assert_eq!(
+        t["signature"],
+        hmac_b64(&c.client_secret, &format!("{id}{issued_at}"))
+    );
+    assert!(t["access_token"].as_str().unwrap().starts_with("00D"));
+    assert_eq!(mock.token_requests(), 1);
+    let logged = mock.requests();
+    assert_eq!(logged[0].path, "/services/oauth2/token");
+    assert_eq!(logged[0].scheme, "http");
+    assert!(String::from_utf8_lossy(&logged[0].body).contains("grant_type=password"));
+
+    mock.knobs().set_tamper_signature(true);
+    let t = send(
+        &mock,
+        "POST",
+        "/services/oauth2/token",
+        Req::default().form(&pairs(&form)),
+    )
+    .await
+    .json();
+    let expected = hmac_b64(
+        &c.client_secret,
+        &format!(
+            "{}{}",
+            t["id"].as_str().unwrap(),
+            t["issued_at"].as_str().unwrap()
+        ),
+    );
+    assert_ne!(t["signature"], expected);
+
+    mock.knobs().reset();
+    mock.knobs()
+        .set_instance_url_override(Some("https://acme.my.salesforce.com".into()));
+    let t = send(
+        &mock,
+        "POST",
+        "/services/oauth2/token",
+        Req::default().form(&pairs(&form)),
+    )
+    .await
+    .json();
+    assert_eq!(t["instance_url"], "https://acme.my.salesforce.com");
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oauth_errors_and_query_string_params() {
+    let mock = start().await;
+    let c = mock.credentials().clone();
+    let mut form = password_form(&mock);
+    form[4].1 = c.password.clone(); // security token missing
+    let post = |f: Vec<(&'static str, String)>| {
+        let mock = &mock;
+        async move {
+            send(
+                mock,
+                "POST",
+                "/services/oauth2/token",
+                Req::default().form(&pairs(&f)),
+            )
+            .await
+        }
+    };
+    let r = post(form.clone()).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json(),
+        json!({"error":"invalid_grant","error_description":"authentication failure"})
+    );
+
+    let mut f = password_form(&mock);
+    f[1].1 = "nope".into();
+    assert_eq!(post(f).await.json()["error"], "invalid_client_id");
+    let mut f = password_form(&mock);
+    f[2].1 = "nope".into();
+    assert_eq!(
+        post(f).await.json(),
+        json!({"error":"invalid_client","error_description":"invalid client credentials"})
+    );
+    let f: Vec<_> = password_form(&mock).into_iter().skip(1).collect();
+    assert_eq!(
+        post(f).await.json(),
+        json!({"error":"invalid_request","error_description":"grant type is missing"})
+    );
+    let mut f = password_form(&mock);
+    f[0].1 = "device".into();
+    assert_eq!(post(f).await.json()["error"], "unsupported_grant_type");
+
+    // Zato: everything in the query string, empty body.
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs(&password_form(&mock)))
+        .finish();
+    let r = send(
+        &mock,
+        "POST",
+        &format!("/services/oauth2/token?{query}"),
+        Req::default(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(mock.token_requests(), 6);
+}
+
+fn sign_jwt(key: RsaPrivateKey, claims: Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{payload}");
+    let sig = SigningKey::<Sha256>::new(key).sign(signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwt_bearer_grant() {
+    let mock = start().await;
+    let c = mock.credentials().clone();
+    let pkcs8 =
+        RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(&c.private_key_file).unwrap())
+            .unwrap();
+    let pkcs1_pem = std::fs::read_to_string(&c.private_key_pkcs1_file).unwrap();
+    assert!(pkcs1_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    let pkcs1 = RsaPrivateKey::from_pkcs1_pem(&pkcs1_pem).unwrap();
+    let exp = now_secs() + 180;
+    let claims = |aud: &str, exp: Value| json!({"iss": c.client_id, "sub": c.username, "aud": aud, "exp": exp});
+    let grant = |assertion: String| {
+        let mock = &mock;
+        async move {
+            let form = [
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", assertion.as_str()),
+            ];
+            send(
+                mock,
+                "POST",
+                "/services/oauth2/token",
+                Req::default().form(&form),
+            )
+            .await
+        }
+    };
+
+    let r = grant(sign_jwt(
+        pkcs8.clone(),
+        claims("https://login.salesforce.com", json!(exp)),
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let t = r.json();
+    assert!(t.get("signature").is_none() && t.get("issued_at").is_none());
+    assert_eq!(t["scope"], "api full");
+    let tok = t["access_token"].as_str().unwrap();
+    assert_eq!(
+        send(
+            &mock,
+            "GET",
+            &format!("{V}/limits"),
+            Req::default().bearer(tok)
+        )
+        .await
+        .status,
+        200
+    );
+
+    // PKCS#1 key, exp as a string, the mock's own URL as audience.
+    let r = grant(sign_jwt(
+        pkcs1.clone(),
+        claims(&mock.http_url(), json!(exp.to_string())),
+    ))
+    .await;
+    assert_eq!(r.status, 200);
+    // exp in milliseconds, as the sf CLI sends it.
+    assert_eq!(
+        grant(sign_jwt(
+            pkcs1,
+            claims("https://test.salesforce.com", json!(exp * 1000))
+        ))
+        .await
+        .status,
+        200
+    );
+
+    let r = grant(sign_jwt(
+        pkcs8.clone(),
+        claims("https://evil.example.com", json!(exp)),
+    ))
+    .await;
+    assert_eq!(
+        r.json(),
+        json!({"error":"invalid_grant","error_description":"audience is invalid"})
+    );
+    let r = grant(sign_jwt(
+        pkcs8.clone(),
+        claims("https://login.salesforce.com", json!(now_secs() - 10)),
+    ))
+    .await;
+    assert_eq!(r.json()["error_description"], "expired authorization code");
+    let other = RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap();
+    let r = grant(sign_jwt(
+        other,
+        claims("https://login.salesforce.com", json!(exp)),
+    ))
+    .await;
+    assert_eq!(r.json()["error_description"], "invalid assertion");
+    let r = grant("not.a.jwt".into()).await;
+    assert_eq!(r.json()["error_description"], "invalid assertion");
+    let mut wrong_sub = claims("https://login.salesforce.com", json!(exp));
+    wrong_sub["sub"] = json!("someone@else.com");
+    assert_eq!(
+        grant(sign_jwt(pkcs8, wrong_sub)).await.json()["error_description"],
+        "user hasn't approved this consumer"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_credentials_refresh_and_auth_code() {
+    let mock = start().await;
+    let c = mock.credentials().clone();
+    let basic = STANDARD.encode(format!("{}:{}", c.client_id, c.client_secret));
+    let r = send(
+        &mock,
+        "POST",
+        "/services/oauth2/token",
+        Req::default()
+            .header("Authorization", &format!("Basic {basic}"))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.json()["signature"].is_string());
+
+    let refresh = |rt: &str| {
+        let form = vec![
+            ("grant_type", "refresh_token".to_string()),
+            ("refresh_token", rt.to_string()),
+            ("client_id", c.client_id.clone()),
+        ];
+        let mock = &mock;
+        async move {
+            send(
+                mock,
+                "POST",
+                "/services/oauth2/token",
+                Req::default().form(&pairs(&form)),
+            )
+            .await
+        }
+    };
+    let r = refresh(&c.refresh_token).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("refresh_token").is_none());
+    assert_eq!(
+        refresh("5Aepwrong").await.json()["error_description"],
+        "expired access/refresh token"
+    );
+
+    let redirect = "http://localhost:1717/OauthRedirect";
+    // jsforce-style verifier: 128 random bytes, base64url → 171 characters.
+    let verifier = URL_SAFE_NO_PAD.encode([7u8; 128]);
+    assert_eq!(verifier.len(), 171);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let exchange_code = |code: String, redirect: &'static str, verifier: String| {
+        let form = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code),
+            ("client_id", c.client_id.clone()),
+            ("client_secret", c.client_secret.clone()),
+            ("redirect_uri", redirect.to_string()),
+            ("code_verifier", verifier),
+        ];
+        let mock = &mock;
+        async move {
+            send(
+                mock,
+                "POST",
+                "/services/oauth2/token",
+                Req::default().form(&pairs(&form)),
+            )
+            .await
+        }
+    };
+    let code = mock.issue_auth_code(redirect, Some(&challenge));
+    let r = exchange_code(code.clone(), redirect, verifier.clone()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["refresh_token"], c.refresh_token);
+    assert_eq!(
+        exchange_code(code, redirect, verifier.clone()).await.json()["error"],
+        "invalid_grant",
+        "single use"
+    );
+
+    let code = mock.issue_auth_code(redirect, Some(&challenge));
+    assert_eq!(
+        exchange_code(code, redirect, "wrong".into()).await.json()["error_description"],
+        "invalid code verifier"
+    );
+    let code = mock.issue_auth_code(redirect, None);
+    assert_eq!(
+        exchange_code(code, "http://localhost/other", String::new())
+            .await
+            .json()["error"],
+        "redirect_uri_mismatch"
+    );
+}
+
+// ---- query -------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_pages_through_all_accounts() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    // simple-salesforce style: trailing slash, `+` for spaces.
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/query/?q=SELECT+Id,+Name+FROM+Account"),
+        Req::default().bearer(&tok),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("sforce-limit-info")
+        .unwrap()
+        .starts_with("api-usage="));
+    let page = r.json();
+    assert_eq!(page["totalSize"], 2500);
+    assert_eq!(page["done"], false);
+    assert_eq!(page["records"].as_array().unwrap().len(), 2000);
+    let rec = &page["records"][0];
+    assert_eq!(rec["attributes"]["type"], "Account");
+    assert!(
+        rec["Id"].as_str().unwrap().starts_with("001") && rec["Id"].as_str().unwrap().len() == 18
+    );
+    let body = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(body.contains(
+        r#"{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/"#
+    ));
+    let next = page["nextRecordsUrl"].as_str().unwrap();
+    assert!(
+        next.starts_with("/services/data/v62.0/query/01g") && next.ends_with("-2000"),
+        "{next}"
+    );
+    let page2 = send(&mock, "GET", next, Req::default().bearer(&tok))
+        .await
+        .json();
+    assert_eq!(page2["done"], true);
+    assert!(page2.get("nextRecordsUrl").is_none());
+    assert_eq!(page2["records"].as_array().unwrap().len(), 500);
+
+    // jsforce style: no slash, %20; batchSize=500 gives five pages.
+    let mut url = format!("{V}/query?q=SELECT%20Id%20FROM%20Account");
+    let mut pages = 0;
+    let mut seen = 0;
+    loop {
+        let p = send(
+            &mock,
+            "GET",
+            &url,
+            Req::default()
+                .bearer(&tok)
+                .header("Sforce-Query-Options", "batchSize=500"),
+        )
+        .await
+        .json();
+        pages += 1;
+        seen += p["records"].as_array().unwrap().len();
+        match p["nextRecordsUrl"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen), (5, 2500));
+
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/query/01gNOPE-2000"),
+        Req::default().bearer(&tok),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "INVALID_QUERY_LOCATOR")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_filters_sorts_and_reports_errors() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let run = |soql: &str| {
+        let url = format!("{V}/query?{}", q(soql));
+        let (mock, tok) = (&mock, tok.clone());
+        async move { send(mock, "GET", &url, Req::default().bearer(&tok)).await }
+    };
+    let r = run("select name from ACCOUNT where Name like 'acme 00%' order by Name desc limit 3")
+        .await
+        .json();
+    let names: Vec<_> = r["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["Name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["Acme 0099", "Acme 0098", "Acme 0097"]);
+    assert_eq!(r["totalSize"], 3);
+
+    let r = run("SELECT Id, Name FROM Account WHERE Name = 'O\\'Reilly & Sons' OR (Name = 'Global Media' AND Industry != null)").await.json();
+    assert_eq!(r["totalSize"], 2);
+    let r = run("SELECT COUNT() FROM Account WHERE NumberOfEmployees > 100 AND AnnualRevenue >= 0")
+        .await
+        .json();
+    assert!(r["totalSize"].as_u64().unwrap() > 0);
+    assert_eq!(r["records"], json!([]));
+    let r = run("SELECT Id FROM Account WHERE ExtId__c = 'DUP-1'")
+        .await
+        .json();
+    assert_eq!(r["totalSize"], 2);
+    let r = run("SELECT Name FROM Account LIMIT 2 OFFSET 2000")
+        .await
+        .json();
+    assert_eq!(r["records"][1]["Name"], "Acme 2002");
+    let r = run("SELECT Id FROM Account OFFSET 2001").await;
+    assert_eq!(r.error_code(), "NUMBER_OUTSIDE_VALID_RANGE");
+
+    let r = run(
+        "SELECT Id, FirstName, Account.Name, Email FROM Contact WHERE Account.Name = 'Acme Corp'",
+    )
+    .await
+    .json();
+    assert!(r["totalSize"].as_u64().unwrap() >= 1);
+    let c0 = &r["records"][0];
+    assert_eq!(c0["Account"]["Name"], "Acme Corp");
+    assert_eq!(c0["Account"]["attributes"]["type"], "Account");
+    let r = run("SELECT Name, Account.Name FROM Contact WHERE AccountId = null")
+        .await
+        .json();
+    assert!(r["totalSize"].as_u64().unwrap() > 0);
+    assert_eq!(r["records"][0]["Account"], Value::Null);
+    assert_eq!(run("SELECT Name FROM Lead").await.json()["totalSize"], 50);
+    let r = run("SELECT Name, CloseDate FROM Opportunity WHERE CloseDate >= 2024-06-01 ORDER BY CloseDate LIMIT 1").await.json();
+    assert!(r["records"][0]["CloseDate"].as_str().unwrap() >= "2024-06-01");
+    let r = run(
+        "SELECT Name FROM Account WHERE Industry IN ('Media', 'Energy') AND NOT Name LIKE 'Acme%'",
+    )
+    .await
+    .json();
+    assert_eq!(
+        (r["totalSize"].as_u64(), r["records"][0]["Name"].as_str()),
+        (Some(1), Some("O'Reilly & Sons"))
+    );
+    assert_eq!(
+        run("SELECT Name, Amount FROM Opportunity WHERE Amount > 50000")
+            .await
+            .json()["totalSize"],
+        50
+    );
+
+    let r = run("SELECT foo FROM Account").await;
+    assert_eq!((r.status, r.error_code().as_str()), (400, "INVALID_FIELD"));
+    assert!(r.json()[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("No such column 'foo' on entity 'Account'"));
+    let r = run("SELECT Id FROM Foo").await;
+    assert_eq!(r.error_code(), "INVALID_TYPE");
+    assert!(r.json()[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sObject type 'Foo' is not supported."));
+    let r = run("SELECT Id FRM Account").await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "MALFORMED_QUERY")
+    );
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/query"),
+        Req::default().bearer(&tok),
+    )
+    .await;
+    assert_eq!(r.error_code(), "MALFORMED_QUERY");
+}
+
+// ---- sObjects ----------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_get_update_delete() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let auth = || Req::default().bearer(&tok);
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/sobjects/Account"),
+        auth().json(json!({"Name": "Zeta Ltd", "AnnualRevenue": 12.5})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(r.json(), json!({"id": id, "success": true, "errors": []}));
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("{V}/sobjects/Account/{id}")
+    );
+
+    let got = send(&mock, "GET", &format!("{V}/sobjects/Account/{id}"), auth())
+        .await
+        .json();
+    assert_eq!(got["Name"], "Zeta Ltd");
+    assert_eq!(got["attributes"]["type"], "Account");
+    let got = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/account/{id}?fields=Name,Industry"),
+        auth(),
+    )
+    .await
+    .json();
+    assert_eq!(got.as_object().unwrap().len(), 3, "{got}");
+
+    let r = send(
+        &mock,
+        "PATCH",
+        &format!("{V}/sobjects/Account/{id}"),
+        auth().json(json!({"Industry": "Space"})),
+    )
+    .await;
+    assert_eq!((r.status, r.body.len()), (204, 0));
+    assert_eq!(
+        send(&mock, "GET", &format!("{V}/sobjects/Account/{id}"), auth())
+            .await
+            .json()["Industry"],
+        "Space"
+    );
+
+    assert_eq!(
+        send(
+            &mock,
+            "DELETE",
+            &format!("{V}/sobjects/Account/{id}"),
+            auth()
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        send(&mock, "GET", &format!("{V}/sobjects/Account/{id}"), auth())
+            .await
+            .status,
+        404
+    );
+    let soql = q(&format!(
+        "SELECT Id, IsDeleted FROM Account WHERE Id = '{id}'"
+    ));
+    assert_eq!(
+        send(&mock, "GET", &format!("{V}/query?{soql}"), auth())
+            .await
+            .json()["totalSize"],
+        0
+    );
+    let all = send(&mock, "GET", &format!("{V}/queryAll?{soql}"), auth())
+        .await
+        .json();
+    assert_eq!(all["records"][0]["IsDeleted"], true);
+
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/sobjects/Lead"),
+        auth().json(json!({"FirstName": "X"})),
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"message":"Required fields are missing: [LastName, Company]","errorCode":"REQUIRED_FIELD_MISSING","fields":["LastName","Company"]}])
+    );
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/sobjects/Account"),
+        auth().json(json!({"Name": "A", "Foo": 1})),
+    )
+    .await;
+    assert_eq!(
+        r.json()[0]["message"],
+        "No such column 'Foo' on sobject of type Account"
+    );
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/sobjects/Widget"),
+        auth().json(json!({"Name": "A"})),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (404, "NOT_FOUND"));
+    let mut bad = auth();
+    bad.body = Some(b"{not json".to_vec());
+    let r = send(&mock, "POST", &format!("{V}/sobjects/Account"), bad).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "JSON_PARSER_ERROR")
+    );
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Account/bad-id"),
+        auth(),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (400, "MALFORMED_ID"));
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Account/001000000000999999"),
+        auth(),
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}])
+    );
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Contact/describe"),
+        auth(),
+    )
+    .await;
+    assert!(r.json()["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "AccountId"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upsert_by_external_id() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let auth = || Req::default().bearer(&tok);
+    let url = format!("{V}/sobjects/Account/ExtId__c/NEW-1");
+    let r = send(&mock, "PATCH", &url, auth().json(json!({"Name": "Fresh"}))).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.json(),
+        json!({"id": id, "success": true, "errors": [], "created": true})
+    );
+    let r = send(
+        &mock,
+        "PATCH",
+        &url,
+        auth().json(json!({"Name": "Fresher"})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        json!({"id": id, "success": true, "errors": [], "created": false})
+    );
+    let r = send(
+        &mock,
+        "PATCH",
+        "/services/data/v45.0/sobjects/Account/ExtId__c/NEW-1",
+        auth().json(json!({"Name": "Old API"})),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        send(&mock, "GET", &url, auth()).await.json()["Name"],
+        "Old API"
+    );
+
+    let r = send(
+        &mock,
+        "PATCH",
+        &format!("{V}/sobjects/Account/ExtId__c/DUP-1"),
+        auth().json(json!({"Name": "X"})),
+    )
+    .await;
+    assert_eq!(r.status, 300);
+    let urls = r.json();
+    assert_eq!(urls.as_array().unwrap().len(), 2);
+    assert!(urls[0]
+        .as_str()
+        .unwrap()
+        .starts_with("/services/data/v62.0/sobjects/Account/001"));
+    let r = send(
+        &mock,
+        "PATCH",
+        &format!("{V}/sobjects/Account/Foo/1"),
+        auth().json(json!({"Name": "X"})),
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"message":"Provided external ID field does not exist or is not accessible: Foo","errorCode":"NOT_FOUND"}])
+    );
+}
+
+// ---- sessions, knobs, versions ----------------------------------------------
+
+#[tokio::test(flavor = "multi_thread")]
+async fn session_knobs() {
+    let mock = start().await;
+    let limits = format!("{V}/limits");
+    let r = send(&mock, "GET", &limits, Req::default()).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json(),
+        json!([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])
+    );
+    assert!(r.header("sforce-limit-info").is_some());
+
+    mock.knobs()
+        .set_token_lifetime(Some(Duration::from_millis(300)));
+    let tok = token(&mock).await;
+    let r = send(&mock, "GET", &limits, Req::default().bearer(&tok)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["DailyApiRequests"]["Max"], 15000);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let r = send(&mock, "GET", &limits, Req::default().bearer(&tok)).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (401, "INVALID_SESSION_ID")
+    );
+
+    mock.knobs().set_token_lifetime(None);
+    let tok = token(&mock).await;
+    assert_eq!(
+        send(&mock, "GET", &limits, Req::default().bearer(&tok))
+            .await
+            .status,
+        200
+    );
+    mock.knobs().expire_all_sessions();
+    assert_eq!(
+        send(&mock, "GET", &limits, Req::default().bearer(&tok))
+            .await
+            .status,
+        401
+    );
+
+    let tok = token(&mock).await;
+    mock.knobs().set_persistent_401(true);
+    assert_eq!(
+        send(&mock, "GET", &limits, Req::default().bearer(&tok))
+            .await
+            .status,
+        401
+    );
+    let fresh = token(&mock).await;
+    assert_eq!(
+        send(&mock, "GET", &limits, Req::default().bearer(&fresh))
+            .await
+            .status,
+        401
+    );
+    mock.knobs().set_persistent_401(false);
+    assert_eq!(
+        send(&mock, "GET", &limits, Req::default().bearer(&fresh))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delay_and_fault_knobs() {
+    let mock = start().await;
+    mock.knobs().set_delay(Some(Duration::from_millis(300)));
+    let started = Instant::now();
+    assert_eq!(
+        send(&mock, "GET", "/services/data/", Req::default())
+            .await
+            .status,
+        200
+    );
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    mock.knobs().set_delay(None);
+
+    mock.knobs().fail_next(
+        2,
+        Fault::Status {
+            status: 503,
+            content_type: "text/html".into(),
+            body: "<html>Service Unavailable</html>".into(),
+            retry_after: Some(7),
+        },
+    );
+    for _ in 0..2 {
+        let r = send(&mock, "GET", "/services/data/", Req::default()).await;
+        assert_eq!(
+            (r.status, r.header("retry-after"), r.header("content-type")),
+            (503, Some("7"), Some("text/html"))
+        );
+    }
+    assert_eq!(
+        send(&mock, "GET", "/services/data/", Req::default())
+            .await
+            .status,
+        200
+    );
+    mock.knobs().fail_next(1, Fault::Html);
+    let r = send(&mock, "POST", "/services/oauth2/token", Req::default()).await;
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    mock.knobs().fail_next(1, Fault::MalformedJson);
+    let r = send(&mock, "GET", "/services/data/", Req::default()).await;
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
+    assert_eq!(mock.token_requests(), 1, "faulted token requests count too");
+
+    // A client that gives up on a long delay, then a prompt shutdown.
+    mock.knobs().set_delay(Some(Duration::from_secs(30)));
+    let slow = tokio::time::timeout(
+        Duration::from_millis(200),
+        send(&mock, "GET", "/services/data/", Req::default()),
+    )
+    .await;
+    assert!(slow.is_err());
+    let started = Instant::now();
+    mock.shutdown().await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn versions_and_unknown_paths() {
+    let mock = start().await;
+    let r = send(&mock, "GET", "/services/data/", Req::default()).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("sforce-limit-info").is_none());
+    let list = r.json();
+    assert!(list
+        .as_array()
+        .unwrap()
+        .contains(&json!({"label":"Winter '25","url":"/services/data/v62.0","version":"62.0"})));
+    assert_eq!(list[0]["version"], "31.0");
+    assert_eq!(
+        send(&mock, "GET", "/services/data", Req::default())
+            .await
+            .status,
+        200
+    );
+    let tok = token(&mock).await;
+    assert_eq!(
+        send(
+            &mock,
+            "GET",
+            "/services/data/v20.0/limits",
+            Req::default().bearer(&tok)
+        )
+        .await
+        .status,
+        410
+    );
+    let r = send(&mock, "GET", &format!("{V}/"), Req::default().bearer(&tok)).await;
+    assert_eq!(r.json()["query"], "/services/data/v62.0/query");
+    let r = send(&mock, "GET", "/nothing/here", Req::default()).await;
+    assert_eq!(
+        r.json(),
+        json!([{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}])
+    );
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/nothing"),
+        Req::default().bearer(&tok),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    assert!(r.header("sforce-limit-info").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_trusting_only_the_mock_ca() {
+    let mock = start().await;
+    assert!(std::fs::read_to_string(mock.ca_file())
+        .unwrap()
+        .contains("BEGIN CERTIFICATE"));
+    let r = send_tls(&mock, "127.0.0.1", "GET", "/services/data/", Req::default()).await;
+    assert_eq!(r.status, 200);
+    let form = password_form(&mock);
+    let r = send_tls(
+        &mock,
+        "localhost",
+        "POST",
+        "/services/oauth2/token",
+        Req::default().form(&pairs(&form)).chunked(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["instance_url"], mock.https_url());
+    let tok = r.json()["access_token"].as_str().unwrap().to_string();
+    let r = send_tls(
+        &mock,
+        "127.0.0.1",
+        "GET",
+        &format!("{V}/query?{}", q("SELECT Id FROM Lead LIMIT 1")),
+        Req::default().bearer(&tok),
+    )
+    .await;
+    assert_eq!(r.json()["totalSize"], 1);
+    assert!(mock.requests().iter().any(|r| r.scheme == "https"));
+
+    let info = mock.connection_info();
+    assert_eq!(info["https_url"], mock.https_url());
+    assert_eq!(info["password"], mock.credentials().password);
+    let http = mock.http_url();
+    mock.shutdown().await;
+    assert!(TcpStream::connect(http.trim_start_matches("http://"))
+        .await
+        .is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn soap_login_and_userinfo() {
+    let mock = start().await;
+    let c = mock.credentials().clone();
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let envelope = |password: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8" ?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Header><urn:CallOptions xmlns:urn="urn:partner.soap.sforce.com"><urn:client>simple-salesforce</urn:client></urn:CallOptions></env:Header><env:Body><n1:login xmlns:n1="urn:partner.soap.sforce.com"><n1:username>{}</n1:username><n1:password>{}</n1:password></n1:login></env:Body></env:Envelope>"#,
+            escape(&c.username),
+            escape(password)
+        )
+    };
+    let soap = |body: String| {
+        let mut req = Req::default()
+            .header("Content-Type", "text/xml")
+            .header("SOAPAction", "login")
+            .chunked();
+        req.body = Some(body.into_bytes());
+        let mock = &mock;
+        async move { send(mock, "POST", "/services/Soap/u/59.0", req).await }
+    };
+    let r = soap(envelope(&format!("{}{}", c.password, c.security_token))).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let xml = String::from_utf8(r.body.clone()).unwrap();
+    assert!(xml.contains(&format!(
+        "<serverUrl>{}/services/Soap/u/59.0/",
+        mock.http_url()
+    )));
+    let session = xml
+        .split("<sessionId>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        send(
+            &mock,
+            "GET",
+            &format!("{V}/limits"),
+            Req::default().bearer(&session)
+        )
+        .await
+        .status,
+        200
+    );
+
+    let r = soap(envelope(&c.password)).await;
+    assert_eq!(r.status, 500);
+    assert!(String::from_utf8_lossy(&r.body).contains("<faultcode>sf:INVALID_LOGIN</faultcode>"));
+
+    let r = send(
+        &mock,
+        "GET",
+        "/services/oauth2/userinfo",
+        Req::default().bearer(&session),
+    )
+    .await;
+    assert_eq!(r.json()["preferred_username"], c.username);
+    assert_eq!(
+        send(
+            &mock,
+            "GET",
+            "/services/oauth2/userinfo",
+            Req::default().bearer("nope")
+        )
+        .await
+        .status,
+        403
+    );
+}
