@@ -79,23 +79,18 @@ impl Sender {
             .map_err(Error::Connect)?;
         let _ = tcp.set_nodelay(true);
 
-        let (mut sender, conn) = if tls {
+        let (mut sender, done_rx) = if tls {
             let name = rustls::pki_types::ServerName::try_from(host.to_string())?;
             let stream = tokio::time::timeout(connect_timeout, self.tls.connect(name, tcp))
                 .await
                 .map_err(|_| Error::ConnectionTimeout)?
                 .map_err(Error::Tls)?;
             let (s, c) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            (s, Conn::Tls(Box::new(c)))
+            (s, drive(c))
         } else {
             let (s, c) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
-            (s, Conn::Plain(c))
+            (s, drive(c))
         };
-        // Drive the connection in the background; the body stream ends with it.
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            let _ = done_tx.send(conn.await);
-        });
 
         // Origin-form on the wire: scheme and authority go in Host only.
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -123,26 +118,17 @@ impl Sender {
     }
 }
 
-enum Conn {
-    Plain(hyper::client::conn::http1::Connection<TokioIo<TcpStream>, WasiBody>),
-    Tls(
-        Box<
-            hyper::client::conn::http1::Connection<
-                TokioIo<tokio_rustls::client::TlsStream<TcpStream>>,
-                WasiBody,
-            >,
-        >,
-    ),
-}
-
-impl Future for Conn {
-    type Output = hyper::Result<()>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            Conn::Plain(c) => Pin::new(c).poll(cx),
-            Conn::Tls(c) => Pin::new(c.as_mut()).poll(cx),
-        }
-    }
+/// Drives a connection in the background; the receiver learns how it ended
+/// (the response body streams only while it runs).
+fn drive<F>(conn: F) -> tokio::sync::oneshot::Receiver<hyper::Result<()>>
+where
+    F: Future<Output = hyper::Result<()>> + Send + 'static,
+{
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let _ = done_tx.send(conn.await);
+    });
+    done_rx
 }
 
 /// A response body that fails with `ConnectionReadTimeout` when no frame
