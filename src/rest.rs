@@ -293,6 +293,51 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
     })
 }
 
+/// Builds, sends and interprets one call, scrubbing the session's tokens from
+/// any server text quoted in an error.
+pub fn execute(
+    transport: &mut dyn crate::http::Transport,
+    session: &Session,
+    req: &CallRequest,
+) -> Result<CallResponse, Error> {
+    let http = build(session, req)?;
+    let mut redactor = Redactor::new();
+    redactor.add(&session.access_token);
+    if let Some(t) = &session.refresh_token {
+        redactor.add(t);
+    }
+    interpret(transport.send(&http)?, &redactor)
+}
+
+impl CallRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+}
+
+impl CallResponse {
+    /// The body as JSON; a 2xx that is not JSON is an unexpected response.
+    pub fn json(&self) -> Result<Value, Error> {
+        serde_json::from_str(&self.body).map_err(|_| {
+            Error::unexpected(
+                self.status,
+                self.headers
+                    .iter()
+                    .find(|(k, _)| k == "content-type")
+                    .map(|(_, v)| v.as_str()),
+                "the body is not the JSON Salesforce sends",
+                self.body.as_bytes(),
+            )
+        })
+    }
+}
+
 fn retry_after(resp: &HttpResponse) -> Option<u32> {
     resp.header("retry-after")
         .and_then(|v| v.trim().parse().ok())

@@ -11,4 +11,5 @@ wasmtime::component::bindgen!({
     },
 });
 
+pub use exports::salesforce::connector::operations as ops;
 pub use exports::salesforce::connector::types as wit;

@@ -1,13 +1,39 @@
 //! A client for one org: holds the config and the session, re-authenticates
 //! once when the session expires, and never logs in per call.
 
-use crate::bindings::wit;
+use crate::bindings::{ops, wit};
 use crate::connector::Connector;
 use crate::egress::{Egress, Policy};
 use crate::error::HostError;
 use crate::send::Sender;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// Runs one export with the current session in a fresh instance. On
+/// `session-expired` it re-authenticates once and runs it once more; a second
+/// expiry is returned, never looped on.
+macro_rules! with_session {
+    ($self:ident, $interface:ident, $method:ident ( $($arg:expr),* )) => {{
+        let mut renewed = false;
+        loop {
+            let session = $self.session().await?.clone();
+            let (mut store, instance) = $self.connector.instantiate($self.egress()).await?;
+            let result = instance
+                .$interface()
+                .$method(&mut store, &session $(, $arg)*)
+                .await
+                .map_err(|e| HostError::Trap(e.to_string()))?;
+            match result {
+                Err(wit::Error::SessionExpired(_)) if !renewed && $self.can_reauthenticate() => {
+                    renewed = true;
+                    $self.session = None;
+                    $self.authenticate().await?;
+                }
+                other => break other.map_err(HostError::from),
+            }
+        }
+    }};
+}
 
 /// Host-side settings that are not part of the component's config.
 #[derive(Clone, Debug, Default)]
@@ -130,30 +156,156 @@ impl Client {
         Ok(self.session.as_ref().expect("set above"))
     }
 
-    async fn call_once(
-        &mut self,
-        request: &wit::Request,
-    ) -> Result<Result<wit::Response, wit::Error>, HostError> {
-        let session = self.session().await?.clone();
-        let (mut store, instance) = self.connector.instantiate(self.egress()).await?;
-        instance
-            .salesforce_connector_connector()
-            .call_call(&mut store, &session, request)
-            .await
-            .map_err(|e| HostError::Trap(e.to_string()))
-    }
-
     /// One REST call. On `session-expired` it re-authenticates once and
     /// retries once; a second expiry is returned, never looped on.
     pub async fn call(&mut self, request: &wit::Request) -> Result<wit::Response, HostError> {
-        match self.call_once(request).await? {
-            Err(wit::Error::SessionExpired(_)) if self.can_reauthenticate() => {
-                self.session = None;
-                self.authenticate().await?;
-                Ok(self.call_once(request).await??)
-            }
-            other => Ok(other?),
-        }
+        with_session!(self, salesforce_connector_connector, call_call(request))
+    }
+
+    /// The first page of a SOQL query.
+    pub async fn query(
+        &mut self,
+        soql: &str,
+        options: ops::QueryOptions,
+    ) -> Result<ops::QueryPage, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_query(soql, options)
+        )
+    }
+
+    /// The page after `next` (a `nextRecordsUrl` or a locator).
+    pub async fn query_more(
+        &mut self,
+        next: &str,
+        options: ops::QueryOptions,
+    ) -> Result<ops::QueryPage, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_query_more(next, options)
+        )
+    }
+
+    /// Every page up to `max_records`; `truncated` says when the cap stopped it.
+    pub async fn query_all_pages(
+        &mut self,
+        soql: &str,
+        options: ops::QueryOptions,
+        max_records: Option<u64>,
+    ) -> Result<ops::QueryResult, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_query_all_pages(soql, options, max_records)
+        )
+    }
+
+    pub async fn search(&mut self, sosl: &str) -> Result<String, HostError> {
+        with_session!(self, salesforce_connector_operations, call_search(sosl))
+    }
+
+    pub async fn get_record(
+        &mut self,
+        sobject: &str,
+        id: &str,
+        fields: &[String],
+    ) -> Result<String, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_get_record(sobject, id, fields)
+        )
+    }
+
+    pub async fn get_record_by_external_id(
+        &mut self,
+        sobject: &str,
+        field: &str,
+        value: &str,
+        fields: &[String],
+    ) -> Result<String, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_get_record_by_external_id(sobject, field, value, fields)
+        )
+    }
+
+    pub async fn create_record(
+        &mut self,
+        sobject: &str,
+        fields_json: &str,
+    ) -> Result<String, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_create_record(sobject, fields_json)
+        )
+    }
+
+    pub async fn update_record(
+        &mut self,
+        sobject: &str,
+        id: &str,
+        fields_json: &str,
+    ) -> Result<(), HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_update_record(sobject, id, fields_json)
+        )
+    }
+
+    pub async fn delete_record(&mut self, sobject: &str, id: &str) -> Result<(), HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_delete_record(sobject, id)
+        )
+    }
+
+    pub async fn upsert_record(
+        &mut self,
+        sobject: &str,
+        field: &str,
+        value: &str,
+        fields_json: &str,
+    ) -> Result<ops::UpsertOutcome, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_upsert_record(sobject, field, value, fields_json)
+        )
+    }
+
+    pub async fn describe_global(&mut self) -> Result<String, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_describe_global()
+        )
+    }
+
+    pub async fn describe_sobject(&mut self, sobject: &str) -> Result<String, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_describe_sobject(sobject)
+        )
+    }
+
+    pub async fn limits(&mut self) -> Result<String, HostError> {
+        with_session!(self, salesforce_connector_operations, call_limits())
+    }
+
+    pub async fn userinfo(&mut self) -> Result<String, HostError> {
+        with_session!(self, salesforce_connector_operations, call_userinfo())
+    }
+
+    pub async fn api_versions(&mut self) -> Result<Vec<ops::ApiVersion>, HostError> {
+        with_session!(self, salesforce_connector_operations, call_api_versions())
     }
 
     pub async fn authorize_url(

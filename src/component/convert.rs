@@ -140,7 +140,7 @@ pub fn authorize_in(r: wit::AuthorizeRequest) -> crate::oauth::pkce::AuthorizeRe
     }
 }
 
-fn limits_out(l: LimitInfo) -> wit::LimitInfo {
+pub fn limits_out(l: LimitInfo) -> wit::LimitInfo {
     let usage = |u: crate::limits::Usage| wit::Usage {
         used: u.used,
         max: u.max,

@@ -39,15 +39,7 @@ impl Guest for Component {
     fn call(session: wit::Session, request: wit::Request) -> Result<wit::Response, wit::Error> {
         let session = convert::session_in(session).map_err(convert::error_out)?;
         let request = convert::request_in(request);
-        let mut redactor = crate::secret::Redactor::new();
-        redactor.add(&session.access_token);
-        if let Some(t) = &session.refresh_token {
-            redactor.add(t);
-        }
-        let http = crate::rest::build(&session, &request).map_err(convert::error_out)?;
-        let answer = crate::http::Transport::send(&mut wasi_http::WasiHttp, &http)
-            .map_err(|e| convert::error_out(e.into()))?;
-        crate::rest::interpret(answer, &redactor)
+        crate::rest::execute(&mut wasi_http::WasiHttp, &session, &request)
             .map(convert::response_out)
             .map_err(convert::error_out)
     }
@@ -75,3 +67,179 @@ impl Guest for Component {
 }
 
 export!(Component);
+
+mod operations {
+    use super::convert::{error_out, limits_out};
+    use super::exports::salesforce::connector::operations as wit_ops;
+    use super::exports::salesforce::connector::types as wit;
+    use super::wasi_http::WasiHttp;
+    use crate::error::Error;
+    use crate::query::{QueryOptions, QueryPage};
+    use crate::session::Session;
+
+    fn session(s: wit::Session) -> Result<Session, wit::Error> {
+        super::convert::session_in(s).map_err(error_out)
+    }
+
+    fn options(o: wit_ops::QueryOptions) -> QueryOptions {
+        QueryOptions {
+            include_deleted: o.include_deleted,
+            batch_size: o.batch_size,
+        }
+    }
+
+    fn json(records: Vec<serde_json::Value>) -> String {
+        serde_json::Value::Array(records).to_string()
+    }
+
+    fn page_out(p: QueryPage) -> wit_ops::QueryPage {
+        wit_ops::QueryPage {
+            records: json(p.records),
+            total_size: p.total_size,
+            done: p.done,
+            next_records_url: p.next_records_url,
+            limit_info: p.limit_info.map(limits_out),
+        }
+    }
+
+    /// Runs `op` with a validated session over wasi:http.
+    fn with<T>(
+        s: wit::Session,
+        op: impl FnOnce(&mut WasiHttp, &Session) -> Result<T, Error>,
+    ) -> Result<T, wit::Error> {
+        let s = session(s)?;
+        op(&mut WasiHttp, &s).map_err(error_out)
+    }
+
+    impl wit_ops::Guest for super::Component {
+        fn query(
+            s: wit::Session,
+            soql: String,
+            o: wit_ops::QueryOptions,
+        ) -> Result<wit_ops::QueryPage, wit::Error> {
+            with(s, |t, s| crate::query::query(t, s, &soql, &options(o))).map(page_out)
+        }
+
+        fn query_more(
+            s: wit::Session,
+            next: String,
+            o: wit_ops::QueryOptions,
+        ) -> Result<wit_ops::QueryPage, wit::Error> {
+            with(s, |t, s| crate::query::query_more(t, s, &next, &options(o))).map(page_out)
+        }
+
+        fn query_all_pages(
+            s: wit::Session,
+            soql: String,
+            o: wit_ops::QueryOptions,
+            max_records: Option<u64>,
+        ) -> Result<wit_ops::QueryResult, wit::Error> {
+            with(s, |t, s| {
+                crate::query::query_all_pages(t, s, &soql, &options(o), max_records)
+            })
+            .map(|r| wit_ops::QueryResult {
+                fetched: r.records.len() as u64,
+                records: json(r.records),
+                total_size: r.total_size,
+                pages: r.pages,
+                truncated: r.truncated,
+                next_records_url: r.next_records_url,
+                limit_info: r.limit_info.map(limits_out),
+            })
+        }
+
+        fn search(s: wit::Session, sosl: String) -> Result<String, wit::Error> {
+            with(s, |t, s| crate::org::search(t, s, &sosl))
+        }
+
+        fn get_record(
+            s: wit::Session,
+            sobject: String,
+            id: String,
+            fields: Vec<String>,
+        ) -> Result<String, wit::Error> {
+            with(s, |t, s| crate::records::get(t, s, &sobject, &id, &fields))
+        }
+
+        fn get_record_by_external_id(
+            s: wit::Session,
+            sobject: String,
+            field: String,
+            value: String,
+            fields: Vec<String>,
+        ) -> Result<String, wit::Error> {
+            with(s, |t, s| {
+                crate::records::get_by_external_id(t, s, &sobject, &field, &value, &fields)
+            })
+        }
+
+        fn create_record(
+            s: wit::Session,
+            sobject: String,
+            fields_json: String,
+        ) -> Result<String, wit::Error> {
+            with(s, |t, s| {
+                crate::records::create(t, s, &sobject, &fields_json)
+            })
+        }
+
+        fn update_record(
+            s: wit::Session,
+            sobject: String,
+            id: String,
+            fields_json: String,
+        ) -> Result<(), wit::Error> {
+            with(s, |t, s| {
+                crate::records::update(t, s, &sobject, &id, &fields_json)
+            })
+        }
+
+        fn delete_record(s: wit::Session, sobject: String, id: String) -> Result<(), wit::Error> {
+            with(s, |t, s| crate::records::delete(t, s, &sobject, &id))
+        }
+
+        fn upsert_record(
+            s: wit::Session,
+            sobject: String,
+            field: String,
+            value: String,
+            fields_json: String,
+        ) -> Result<wit_ops::UpsertOutcome, wit::Error> {
+            with(s, |t, s| {
+                crate::records::upsert(t, s, &sobject, &field, &value, &fields_json)
+            })
+            .map(|o| wit_ops::UpsertOutcome {
+                id: o.id,
+                created: o.created,
+            })
+        }
+
+        fn describe_global(s: wit::Session) -> Result<String, wit::Error> {
+            with(s, |t, s| crate::org::describe_global(t, s))
+        }
+
+        fn describe_sobject(s: wit::Session, sobject: String) -> Result<String, wit::Error> {
+            with(s, |t, s| crate::org::describe_sobject(t, s, &sobject))
+        }
+
+        fn limits(s: wit::Session) -> Result<String, wit::Error> {
+            with(s, |t, s| crate::org::limits(t, s))
+        }
+
+        fn userinfo(s: wit::Session) -> Result<String, wit::Error> {
+            with(s, |t, s| crate::org::userinfo(t, s))
+        }
+
+        fn api_versions(s: wit::Session) -> Result<Vec<wit_ops::ApiVersion>, wit::Error> {
+            with(s, |t, s| crate::org::api_versions(t, s)).map(|list| {
+                list.into_iter()
+                    .map(|v| wit_ops::ApiVersion {
+                        version: v.version,
+                        label: v.label,
+                        url: v.url,
+                    })
+                    .collect()
+            })
+        }
+    }
+}

@@ -92,7 +92,9 @@ impl Mock {
                 (None, d)
             }
             None => {
-                let t = tempfile::Builder::new().prefix("sf-mock-fixtures-").tempdir()?;
+                let t = tempfile::Builder::new()
+                    .prefix("sf-mock-fixtures-")
+                    .tempdir()?;
                 let d = t.path().to_path_buf();
                 (Some(t), d)
             }

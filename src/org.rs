@@ -1,0 +1,115 @@
+//! What the org says about itself: objects, limits, the user, API versions.
+
+use crate::error::Error;
+use crate::http::{Method, Transport};
+use crate::rest::{self, CallRequest};
+use crate::session::Session;
+use serde_json::Value;
+
+fn get_body(t: &mut dyn Transport, s: &Session, path: String) -> Result<String, Error> {
+    Ok(rest::execute(t, s, &CallRequest::new(Method::Get, path))?.body)
+}
+
+pub fn describe_global(t: &mut dyn Transport, s: &Session) -> Result<String, Error> {
+    get_body(t, s, format!("{}/sobjects", s.data_path()))
+}
+
+pub fn describe_sobject(
+    t: &mut dyn Transport,
+    s: &Session,
+    sobject: &str,
+) -> Result<String, Error> {
+    let name = crate::records::api_name("sobject", sobject)?;
+    get_body(t, s, format!("{}/sobjects/{name}/describe", s.data_path()))
+}
+
+pub fn limits(t: &mut dyn Transport, s: &Session) -> Result<String, Error> {
+    get_body(t, s, format!("{}/limits", s.data_path()))
+}
+
+pub fn userinfo(t: &mut dyn Transport, s: &Session) -> Result<String, Error> {
+    get_body(t, s, "/services/oauth2/userinfo".into())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiVersion {
+    pub version: String,
+    pub label: String,
+    pub url: String,
+}
+
+pub fn api_versions(t: &mut dyn Transport, s: &Session) -> Result<Vec<ApiVersion>, Error> {
+    let resp = rest::execute(t, s, &CallRequest::new(Method::Get, "/services/data/"))?;
+    let list = resp.json()?;
+    let entries = list.as_array().ok_or_else(|| {
+        Error::unexpected(
+            resp.status,
+            None,
+            "the versions list is not a JSON array",
+            resp.body.as_bytes(),
+        )
+    })?;
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut versions: Vec<ApiVersion> = entries
+        .iter()
+        .map(|v| ApiVersion {
+            version: text(v, "version"),
+            label: text(v, "label"),
+            url: text(v, "url"),
+        })
+        .filter(|v| !v.version.is_empty())
+        .collect();
+    versions.sort_by(|a, b| version_key(&a.version).cmp(&version_key(&b.version)));
+    Ok(versions)
+}
+
+/// `62.0` -> (62, 0), so 100.0 sorts after 99.0.
+pub fn version_key(v: &str) -> (u32, u32) {
+    let (major, minor) = v.split_once('.').unwrap_or((v, "0"));
+    (major.parse().unwrap_or(0), minor.parse().unwrap_or(0))
+}
+
+pub fn search(t: &mut dyn Transport, s: &Session, sosl: &str) -> Result<String, Error> {
+    if !sosl.trim_start().to_ascii_uppercase().starts_with("FIND") {
+        return Err(Error::request(
+            "sosl",
+            "must start with FIND, e.g. FIND {Acme} RETURNING Account(Id, Name)",
+        ));
+    }
+    let mut req = CallRequest::new(Method::Get, format!("{}/search", s.data_path()));
+    req.query.push(("q".into(), sosl.trim().to_string()));
+    let resp = rest::execute(t, s, &req)?;
+    // Current versions wrap the list in `searchRecords`; old ones sent it bare.
+    match resp.json()? {
+        Value::Object(mut o) => match o.remove("searchRecords") {
+            Some(list @ Value::Array(_)) => Ok(list.to_string()),
+            _ => Err(Error::unexpected(
+                resp.status,
+                None,
+                "search answered without `searchRecords`",
+                resp.body.as_bytes(),
+            )),
+        },
+        list @ Value::Array(_) => Ok(list.to_string()),
+        _ => Err(Error::unexpected(
+            resp.status,
+            None,
+            "search answered with neither a list nor an object",
+            resp.body.as_bytes(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_sort_numerically() {
+        assert!(super::version_key("100.0") > super::version_key("99.0"));
+        assert!(super::version_key("62.0") > super::version_key("9.0"));
+    }
+}

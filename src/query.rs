@@ -1,0 +1,194 @@
+//! SOQL queries: one page, the next page, or every page up to a cap (never a
+//! silent truncation).
+
+use crate::error::Error;
+use crate::http::{Method, Transport};
+use crate::limits::LimitInfo;
+use crate::rest::{self, CallRequest, CallResponse};
+use crate::session::Session;
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueryOptions {
+    pub include_deleted: bool,
+    pub batch_size: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueryPage {
+    pub records: Vec<Value>,
+    pub total_size: u64,
+    pub done: bool,
+    pub next_records_url: Option<String>,
+    pub limit_info: Option<LimitInfo>,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueryResult {
+    pub records: Vec<Value>,
+    pub total_size: u64,
+    pub pages: u32,
+    pub truncated: bool,
+    pub next_records_url: Option<String>,
+    pub limit_info: Option<LimitInfo>,
+}
+
+fn with_options(mut req: CallRequest, opts: &QueryOptions) -> Result<CallRequest, Error> {
+    if let Some(n) = opts.batch_size {
+        if !(200..=2000).contains(&n) {
+            return Err(Error::request(
+                "batch-size",
+                format!("{n} is outside 200..2000"),
+            ));
+        }
+        req.headers
+            .push(("Sforce-Query-Options".into(), format!("batchSize={n}")));
+    }
+    Ok(req)
+}
+
+fn first_request(session: &Session, soql: &str, opts: &QueryOptions) -> Result<CallRequest, Error> {
+    if soql.trim().is_empty() {
+        return Err(Error::request("soql", "is empty"));
+    }
+    let resource = if opts.include_deleted {
+        "queryAll"
+    } else {
+        "query"
+    };
+    let mut req = CallRequest::new(Method::Get, format!("{}/{resource}", session.data_path()));
+    req.query.push(("q".into(), soql.trim().to_string()));
+    with_options(req, opts)
+}
+
+/// A `nextRecordsUrl`, or a bare locator such as `01gD0000002HU6KIAW-2000`.
+fn more_request(session: &Session, next: &str, opts: &QueryOptions) -> Result<CallRequest, Error> {
+    let next = next.trim();
+    let path = if next.starts_with('/') || next.starts_with("http") {
+        next.to_string()
+    } else if !next.is_empty() && next.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let resource = if opts.include_deleted {
+            "queryAll"
+        } else {
+            "query"
+        };
+        format!("{}/{resource}/{next}", session.data_path())
+    } else {
+        return Err(Error::request(
+            "next-records-url",
+            "is neither a nextRecordsUrl nor a query locator",
+        ));
+    };
+    with_options(CallRequest::new(Method::Get, path), opts)
+}
+
+fn bad_page(resp: &CallResponse, reason: &str) -> Error {
+    Error::unexpected(
+        resp.status,
+        Some("application/json"),
+        format!("query page: {reason}"),
+        resp.body.as_bytes(),
+    )
+}
+
+pub fn parse_page(resp: CallResponse) -> Result<QueryPage, Error> {
+    let mut value = resp.json()?;
+    let Some(obj) = value.as_object_mut() else {
+        return Err(bad_page(&resp, "not a JSON object"));
+    };
+    let Some(Value::Array(records)) = obj.remove("records") else {
+        return Err(bad_page(&resp, "no `records` array"));
+    };
+    let total_size = obj
+        .get("totalSize")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad_page(&resp, "no numeric `totalSize`"))?;
+    let done = obj
+        .get("done")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| bad_page(&resp, "no boolean `done`"))?;
+    let next_records_url = obj
+        .get("nextRecordsUrl")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if !done && next_records_url.is_none() {
+        return Err(bad_page(
+            &resp,
+            "`done` is false but there is no `nextRecordsUrl`",
+        ));
+    }
+    Ok(QueryPage {
+        records,
+        total_size,
+        done,
+        next_records_url: if done { None } else { next_records_url },
+        limit_info: resp.limit_info,
+    })
+}
+
+pub fn query(
+    t: &mut dyn Transport,
+    s: &Session,
+    soql: &str,
+    opts: &QueryOptions,
+) -> Result<QueryPage, Error> {
+    parse_page(rest::execute(t, s, &first_request(s, soql, opts)?)?)
+}
+
+pub fn query_more(
+    t: &mut dyn Transport,
+    s: &Session,
+    next: &str,
+    opts: &QueryOptions,
+) -> Result<QueryPage, Error> {
+    parse_page(rest::execute(t, s, &more_request(s, next, opts)?)?)
+}
+
+/// Follows every page until done or `max_records`. The cap trims the last
+/// page and sets `truncated`; `next_records_url` is kept only when the stop
+/// fell on a page boundary, so a caller can resume exactly.
+pub fn query_all_pages(
+    t: &mut dyn Transport,
+    s: &Session,
+    soql: &str,
+    opts: &QueryOptions,
+    max_records: Option<u64>,
+) -> Result<QueryResult, Error> {
+    let max = max_records.unwrap_or(u64::MAX);
+    let mut page = query(t, s, soql, opts)?;
+    let mut result = QueryResult {
+        records: Vec::new(),
+        total_size: page.total_size,
+        pages: 0,
+        truncated: false,
+        next_records_url: None,
+        limit_info: None,
+    };
+    loop {
+        result.pages += 1;
+        result.limit_info = page.limit_info.take();
+        let room = usize::try_from(max - result.records.len() as u64).unwrap_or(usize::MAX);
+        let trimmed = page.records.len() > room;
+        page.records.truncate(room);
+        result.records.append(&mut page.records);
+        let next = page.next_records_url.take();
+        if trimmed || (next.is_some() && result.records.len() as u64 >= max) {
+            result.truncated = true;
+            result.next_records_url = if trimmed { None } else { next };
+            return Ok(result);
+        }
+        let Some(next) = next else {
+            return Ok(result);
+        };
+        let following = query_more(t, s, &next, opts)?;
+        if following.next_records_url.as_deref() == Some(next.as_str()) {
+            return Err(Error::unexpected(
+                200,
+                None,
+                "nextRecordsUrl points at the same page again",
+                b"",
+            ));
+        }
+        page = following;
+    }
+}

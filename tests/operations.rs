@@ -1,0 +1,219 @@
+//! The typed operations of the `operations` interface, end to end.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use sf_host::{ops, wit};
+
+fn opts(batch: Option<u32>) -> ops::QueryOptions {
+    ops::QueryOptions {
+        include_deleted: false,
+        batch_size: batch,
+    }
+}
+
+fn ids(records_json: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<Value>>(records_json)
+        .unwrap()
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_arrives_complete_and_in_order() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let soql = "SELECT Id, Name FROM Account ORDER BY Name";
+    let all = client
+        .query_all_pages(soql, opts(Some(500)), None)
+        .await
+        .unwrap();
+    assert!(!all.truncated);
+    assert_eq!(all.fetched, all.total_size);
+    assert_eq!(all.pages as u64, all.total_size.div_ceil(500));
+
+    // The same records, page by page with query + query-more, in the same order.
+    let mut page = client.query(soql, opts(Some(500))).await.unwrap();
+    let mut paged = ids(&page.records);
+    while let Some(next) = page.next_records_url.clone() {
+        page = client.query_more(&next, opts(Some(500))).await.unwrap();
+        paged.extend(ids(&page.records));
+    }
+    assert_eq!(paged, ids(&all.records));
+    let names: Vec<String> = serde_json::from_str::<Vec<Value>>(&all.records)
+        .unwrap()
+        .iter()
+        .map(|r| r["Name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.windows(2).all(|w| w[0] <= w[1]),
+        "ORDER BY Name is kept"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cap_is_reported_never_silent() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let soql = "SELECT Id FROM Account";
+    let capped = client
+        .query_all_pages(soql, opts(Some(1000)), Some(2000))
+        .await
+        .unwrap();
+    assert!(capped.truncated);
+    assert_eq!((capped.fetched, capped.pages), (2000, 2));
+    let next = capped
+        .next_records_url
+        .expect("a cap on a page boundary can resume");
+    let rest = client.query_more(&next, opts(Some(1000))).await.unwrap();
+    assert_eq!(
+        rest.records.matches("\"Id\"").count() as u64,
+        capped.total_size - 2000
+    );
+
+    let mid_page = client
+        .query_all_pages(soql, opts(Some(1000)), Some(1500))
+        .await
+        .unwrap();
+    assert!(mid_page.truncated);
+    assert_eq!(mid_page.fetched, 1500);
+    assert!(mid_page.next_records_url.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_and_query_all() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let id = client
+        .create_record("Account", r#"{"Name":"Ops Test é"}"#)
+        .await
+        .unwrap();
+    client
+        .update_record("Account", &id, r#"{"Industry":"Energy"}"#)
+        .await
+        .unwrap();
+    let got: Value = serde_json::from_str(
+        &client
+            .get_record("Account", &id, &["Name".into(), "Industry".into()])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (got["Name"].as_str(), got["Industry"].as_str()),
+        (Some("Ops Test é"), Some("Energy"))
+    );
+    client.delete_record("Account", &id).await.unwrap();
+
+    let soql = format!("SELECT Id FROM Account WHERE Id = '{id}'");
+    assert_eq!(client.query(&soql, opts(None)).await.unwrap().total_size, 0);
+    let all = ops::QueryOptions {
+        include_deleted: true,
+        batch_size: None,
+    };
+    assert_eq!(
+        client.query(&soql, all).await.unwrap().total_size,
+        1,
+        "queryAll sees deleted rows"
+    );
+
+    let created = client
+        .upsert_record("Account", "ExtId__c", "OPS/1 é", r#"{"Name":"Upsert"}"#)
+        .await
+        .unwrap();
+    assert!(created.created && created.id.is_some());
+    let updated = client
+        .upsert_record("Account", "ExtId__c", "OPS/1 é", r#"{"Name":"Upsert 2"}"#)
+        .await
+        .unwrap();
+    assert_eq!((updated.created, updated.id), (false, created.id));
+    let by_ext: Value = serde_json::from_str(
+        &client
+            .get_record_by_external_id("Account", "ExtId__c", "OPS/1 é", &[])
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(by_ext["Name"], "Upsert 2");
+    match component_error(
+        client
+            .upsert_record("Account", "ExtId__c", "DUP-1", r#"{"Name":"x"}"#)
+            .await,
+    ) {
+        wit::Error::MultipleChoices(urls) => assert_eq!(urls.len(), 2),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_metadata() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let global: Value = serde_json::from_str(&client.describe_global().await.unwrap()).unwrap();
+    assert!(global["sobjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["name"] == "Account"));
+    let account: Value =
+        serde_json::from_str(&client.describe_sobject("Account").await.unwrap()).unwrap();
+    assert!(account["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "Name"));
+    let limits: Value = serde_json::from_str(&client.limits().await.unwrap()).unwrap();
+    assert!(limits["DailyApiRequests"]["Max"].as_u64().is_some());
+    let me: Value = serde_json::from_str(&client.userinfo().await.unwrap()).unwrap();
+    assert_eq!(
+        me["preferred_username"],
+        mock.credentials().username.as_str()
+    );
+    let versions = client.api_versions().await.unwrap();
+    assert!(versions.len() > 10);
+    assert!(versions.windows(2).all(|w| w[0].version != w[1].version));
+    assert_eq!(versions.last().unwrap().version, "64.0", "newest last");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_arguments_name_the_argument() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let cases = [
+        (
+            client
+                .get_record("Account/../x", "001000000000001AAA", &[])
+                .await,
+            "sobject",
+        ),
+        (client.get_record("Account", "not-an-id", &[]).await, "id"),
+        (
+            client.create_record("Account", "[1,2]").await,
+            "fields-json",
+        ),
+        (
+            client.create_record("Account", "{oops").await,
+            "fields-json",
+        ),
+        (
+            client.query("  ", opts(None)).await.map(|p| p.records),
+            "soql",
+        ),
+        (
+            client
+                .query("SELECT Id FROM Account", opts(Some(5)))
+                .await
+                .map(|p| p.records),
+            "batch-size",
+        ),
+        (client.search("SELECT Id FROM Account").await, "sosl"),
+    ];
+    for (result, field) in cases {
+        match component_error(result) {
+            wit::Error::InvalidRequest(p) => assert_eq!(p.field, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}
