@@ -169,24 +169,20 @@ fn unexpected(reason: &str) -> HostError {
 
 async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), HostError> {
     let mut client = client(cli).await?;
-    let version = client.session().await?.api_version.clone();
-    let resource = if all { "queryAll" } else { "query" };
-    let mut request = sf_host::get(format!("/services/data/v{version}/{resource}"));
-    request.query.push(("q".into(), soql.to_string()));
+    let options = sf_host::ops::QueryOptions {
+        include_deleted: all,
+        batch_size: None,
+    };
     let progress = std::io::stderr().is_terminal();
     // ndjson streams page by page; json and csv need every record first.
     let mut records: Vec<Value> = Vec::new();
-    let (mut total, mut fetched) = (0u64, 0usize);
+    let mut fetched = 0usize;
     let mut stdout = std::io::stdout().lock();
+    let mut page = client.query(soql, options).await?;
+    let total = page.total_size;
     loop {
-        let response = client.call(&request).await?;
-        let page: Value = serde_json::from_str(&response.body)
+        let batch: Vec<Value> = serde_json::from_str(&page.records)
             .map_err(|_| unexpected("a query page is not JSON"))?;
-        total = page["totalSize"].as_u64().unwrap_or(total);
-        let batch = page["records"]
-            .as_array()
-            .cloned()
-            .ok_or_else(|| unexpected("a query page has no records array"))?;
         fetched += batch.len();
         if format == Format::Ndjson {
             for r in &batch {
@@ -198,9 +194,9 @@ async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), H
         if progress {
             eprint!("\r{fetched} / {total} records");
         }
-        match page["nextRecordsUrl"].as_str() {
-            Some(next) if page["done"] == Value::Bool(false) => request = sf_host::get(next),
-            _ => break,
+        match page.next_records_url.take() {
+            Some(next) => page = client.query_more(&next, options).await?,
+            None => break,
         }
     }
     if progress {
