@@ -64,7 +64,7 @@ pub fn api_versions(t: &mut dyn Transport, s: &Session) -> Result<Vec<ApiVersion
         })
         .filter(|v| !v.version.is_empty())
         .collect();
-    versions.sort_by(|a, b| version_key(&a.version).cmp(&version_key(&b.version)));
+    versions.sort_by_key(|v| version_key(&v.version));
     Ok(versions)
 }
 
