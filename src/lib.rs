@@ -4,6 +4,8 @@
 //! tested natively; the wasi:http edge and the WIT bindings live in
 //! `component/`, compiled only for wasm32.
 
+pub mod collections;
+pub mod composite;
 pub mod config;
 pub mod error;
 pub mod http;

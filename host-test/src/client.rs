@@ -308,6 +308,70 @@ impl Client {
         with_session!(self, salesforce_connector_operations, call_api_versions())
     }
 
+    pub async fn create_records(
+        &mut self,
+        sobject: &str,
+        records_json: &str,
+        all_or_none: bool,
+    ) -> Result<Vec<ops::RecordResult>, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_create_records(sobject, records_json, all_or_none)
+        )
+    }
+
+    pub async fn update_records(
+        &mut self,
+        sobject: &str,
+        records_json: &str,
+        all_or_none: bool,
+    ) -> Result<Vec<ops::RecordResult>, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_update_records(sobject, records_json, all_or_none)
+        )
+    }
+
+    pub async fn upsert_records(
+        &mut self,
+        sobject: &str,
+        external_id_field: &str,
+        records_json: &str,
+        all_or_none: bool,
+    ) -> Result<Vec<ops::RecordResult>, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_upsert_records(sobject, external_id_field, records_json, all_or_none)
+        )
+    }
+
+    pub async fn delete_records(
+        &mut self,
+        ids: &[String],
+        all_or_none: bool,
+    ) -> Result<Vec<ops::RecordResult>, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_delete_records(ids, all_or_none)
+        )
+    }
+
+    pub async fn composite(
+        &mut self,
+        all_or_none: bool,
+        requests: &[ops::Subrequest],
+    ) -> Result<Vec<ops::Subresponse>, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_operations,
+            call_composite(all_or_none, requests)
+        )
+    }
+
     pub async fn authorize_url(
         &self,
         request: &wit::AuthorizeRequest,

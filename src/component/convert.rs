@@ -112,16 +112,28 @@ pub fn session_in(s: wit::Session) -> Result<Session, Error> {
     })
 }
 
+pub fn method_in(m: wit::Method) -> Method {
+    match m {
+        wit::Method::Get => Method::Get,
+        wit::Method::Post => Method::Post,
+        wit::Method::Patch => Method::Patch,
+        wit::Method::Put => Method::Put,
+        wit::Method::Delete => Method::Delete,
+        wit::Method::Head => Method::Head,
+    }
+}
+
+pub fn api_error_item_out(i: crate::error::ApiErrorItem) -> wit::ApiErrorItem {
+    wit::ApiErrorItem {
+        error_code: i.error_code,
+        message: i.message,
+        fields: i.fields,
+    }
+}
+
 pub fn request_in(r: wit::Request) -> CallRequest {
     CallRequest {
-        method: match r.method {
-            wit::Method::Get => Method::Get,
-            wit::Method::Post => Method::Post,
-            wit::Method::Patch => Method::Patch,
-            wit::Method::Put => Method::Put,
-            wit::Method::Delete => Method::Delete,
-            wit::Method::Head => Method::Head,
-        },
+        method: method_in(r.method),
         path: r.path,
         query: r.query,
         headers: r.headers,
@@ -192,14 +204,7 @@ pub fn error_out(e: Error) -> wit::Error {
             limit_info,
         } => wit::Error::ApiError(wit::ApiFailure {
             status,
-            errors: errors
-                .into_iter()
-                .map(|i| wit::ApiErrorItem {
-                    error_code: i.error_code,
-                    message: i.message,
-                    fields: i.fields,
-                })
-                .collect(),
+            errors: errors.into_iter().map(api_error_item_out).collect(),
             limit_info: limit_info.map(limits_out),
         }),
         Error::MultipleChoices(urls) => wit::Error::MultipleChoices(urls),

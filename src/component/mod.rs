@@ -92,6 +92,21 @@ mod operations {
         serde_json::Value::Array(records).to_string()
     }
 
+    fn results_out(list: Vec<crate::collections::RecordResult>) -> Vec<wit_ops::RecordResult> {
+        list.into_iter()
+            .map(|r| wit_ops::RecordResult {
+                id: r.id,
+                success: r.success,
+                created: r.created,
+                errors: r
+                    .errors
+                    .into_iter()
+                    .map(super::convert::api_error_item_out)
+                    .collect(),
+            })
+            .collect()
+    }
+
     fn page_out(p: QueryPage) -> wit_ops::QueryPage {
         wit_ops::QueryPage {
             records: json(p.records),
@@ -228,6 +243,83 @@ mod operations {
 
         fn userinfo(s: wit::Session) -> Result<String, wit::Error> {
             with(s, |t, s| crate::org::userinfo(t, s))
+        }
+
+        fn create_records(
+            s: wit::Session,
+            sobject: String,
+            records: String,
+            all_or_none: bool,
+        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+            with(s, |t, s| {
+                crate::collections::write(t, s, &sobject, None, &records, all_or_none)
+            })
+            .map(results_out)
+        }
+
+        fn update_records(
+            s: wit::Session,
+            sobject: String,
+            records: String,
+            all_or_none: bool,
+        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+            with(s, |t, s| {
+                crate::collections::update(t, s, &sobject, &records, all_or_none)
+            })
+            .map(results_out)
+        }
+
+        fn upsert_records(
+            s: wit::Session,
+            sobject: String,
+            field: String,
+            records: String,
+            all_or_none: bool,
+        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+            with(s, |t, s| {
+                crate::collections::write(t, s, &sobject, Some(&field), &records, all_or_none)
+            })
+            .map(results_out)
+        }
+
+        fn delete_records(
+            s: wit::Session,
+            ids: Vec<String>,
+            all_or_none: bool,
+        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+            with(s, |t, s| {
+                crate::collections::delete(t, s, &ids, all_or_none)
+            })
+            .map(results_out)
+        }
+
+        fn composite(
+            s: wit::Session,
+            all_or_none: bool,
+            requests: Vec<wit_ops::Subrequest>,
+        ) -> Result<Vec<wit_ops::Subresponse>, wit::Error> {
+            let subs: Vec<crate::composite::Subrequest> = requests
+                .into_iter()
+                .map(|r| crate::composite::Subrequest {
+                    method: super::convert::method_in(r.method),
+                    url: r.url,
+                    reference_id: r.reference_id,
+                    body: r.body,
+                })
+                .collect();
+            with(s, |t, s| {
+                crate::composite::composite(t, s, all_or_none, &subs)
+            })
+            .map(|list| {
+                list.into_iter()
+                    .map(|r| wit_ops::Subresponse {
+                        reference_id: r.reference_id,
+                        status: r.status,
+                        headers: r.headers,
+                        body: r.body,
+                    })
+                    .collect()
+            })
         }
 
         fn api_versions(s: wit::Session) -> Result<Vec<wit_ops::ApiVersion>, wit::Error> {

@@ -1,0 +1,116 @@
+//! Composite: up to 25 subrequests in one call, later ones referring to
+//! earlier results with `@{referenceId.field}`.
+
+use crate::error::Error;
+use crate::http::{Method, Transport};
+use crate::rest::{self, CallRequest};
+use crate::session::Session;
+use serde_json::{json, Value};
+
+pub const MAX_SUBREQUESTS: usize = 25;
+
+#[derive(Clone, Debug)]
+pub struct Subrequest {
+    pub method: Method,
+    pub url: String,
+    pub reference_id: String,
+    pub body: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subresponse {
+    pub reference_id: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+fn validate(session: &Session, subs: &[Subrequest]) -> Result<Vec<Value>, Error> {
+    if subs.is_empty() || subs.len() > MAX_SUBREQUESTS {
+        return Err(Error::request(
+            "requests",
+            format!(
+                "needs 1 to {MAX_SUBREQUESTS} subrequests, got {}",
+                subs.len()
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    subs.iter()
+        .enumerate()
+        .map(|(i, sub)| {
+            let r = &sub.reference_id;
+            let valid_ref = !r.is_empty() && r.starts_with(|c: char| c.is_ascii_alphabetic()) && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid_ref || !seen.insert(r.clone()) {
+                return Err(Error::request("requests", format!("subrequest {i}: reference-id `{r}` must be a unique name of letters, digits and _")));
+            }
+            // `@{ref}` placeholders are resolved by Salesforce, so check the
+            // path with them masked out.
+            let masked = sub.url.replace(['@', '{', '}'], "x");
+            let path = masked.split('?').next().unwrap_or_default();
+            if !path.starts_with(&format!("{}/", session.data_path())) || path.contains("..") || sub.url.chars().any(char::is_control) {
+                return Err(Error::request("requests", format!("subrequest {i}: url must be a path under {}/", session.data_path())));
+            }
+            let mut entry = json!({ "method": sub.method.as_str(), "url": sub.url, "referenceId": r });
+            if let Some(body) = &sub.body {
+                let parsed: Value = serde_json::from_str(body)
+                    .map_err(|e| Error::request("requests", format!("subrequest {i}: body is not JSON ({e})")))?;
+                entry["body"] = parsed;
+            }
+            Ok(entry)
+        })
+        .collect()
+}
+
+pub fn composite(
+    t: &mut dyn Transport,
+    s: &Session,
+    all_or_none: bool,
+    subs: &[Subrequest],
+) -> Result<Vec<Subresponse>, Error> {
+    let entries = validate(s, subs)?;
+    let mut req = CallRequest::new(Method::Post, format!("{}/composite", s.data_path()));
+    req.body = Some(json!({ "allOrNone": all_or_none, "compositeRequest": entries }).to_string());
+    let resp = rest::execute(t, s, &req)?;
+    let value = resp.json()?;
+    let bad = |why: &str| {
+        Error::unexpected(
+            resp.status,
+            None,
+            format!("composite answer: {why}"),
+            resp.body.as_bytes(),
+        )
+    };
+    let list = value["compositeResponse"]
+        .as_array()
+        .ok_or_else(|| bad("no `compositeResponse` array"))?;
+    list.iter()
+        .map(|item| {
+            let headers = item["httpHeaders"]
+                .as_object()
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.to_ascii_lowercase(),
+                                v.as_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(Subresponse {
+                reference_id: item["referenceId"].as_str().unwrap_or_default().to_string(),
+                status: item["httpStatusCode"]
+                    .as_u64()
+                    .and_then(|n| u16::try_from(n).ok())
+                    .ok_or_else(|| bad("a subresponse has no status"))?,
+                headers,
+                body: match &item["body"] {
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                },
+            })
+        })
+        .collect()
+}
