@@ -19,6 +19,7 @@ pub mod rest;
 pub mod secret;
 pub mod session;
 pub mod sfdx;
+pub mod tools;
 pub mod urls;
 
 #[cfg(target_arch = "wasm32")]

@@ -12,4 +12,5 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::salesforce::connector::operations as ops;
+pub use exports::salesforce::connector::tools;
 pub use exports::salesforce::connector::types as wit;

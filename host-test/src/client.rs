@@ -1,7 +1,7 @@
 //! A client for one org: holds the config and the session, re-authenticates
 //! once when the session expires, and never logs in per call.
 
-use crate::bindings::{ops, wit};
+use crate::bindings::{ops, tools, wit};
 use crate::connector::Connector;
 use crate::egress::{Egress, Policy};
 use crate::error::HostError;
@@ -370,6 +370,25 @@ impl Client {
             salesforce_connector_operations,
             call_composite(all_or_none, requests)
         )
+    }
+
+    /// Runs one tool of the catalog with the session.
+    pub async fn invoke(&mut self, name: &str, arguments_json: &str) -> Result<String, HostError> {
+        with_session!(
+            self,
+            salesforce_connector_tools,
+            call_invoke(name, arguments_json)
+        )
+    }
+
+    /// The tool catalog (no session needed).
+    pub async fn tools(&self) -> Result<Vec<tools::Tool>, HostError> {
+        let (mut store, instance) = self.connector.instantiate(self.egress()).await?;
+        instance
+            .salesforce_connector_tools()
+            .call_tools(&mut store)
+            .await
+            .map_err(|e| HostError::Trap(e.to_string()))
     }
 
     pub async fn authorize_url(

@@ -27,7 +27,7 @@ pub mod error;
 pub mod mock;
 pub mod send;
 
-pub use bindings::{ops, wit};
+pub use bindings::{ops, tools, wit};
 pub use client::{get, parse_sfdx_url, Client, ClientOptions};
 pub use connector::{default_component_path, Connector};
 pub use error::HostError;

@@ -335,3 +335,26 @@ mod operations {
         }
     }
 }
+
+impl exports::salesforce::connector::tools::Guest for Component {
+    fn tools() -> Vec<exports::salesforce::connector::tools::Tool> {
+        crate::tools::catalog()
+            .into_iter()
+            .map(|t| exports::salesforce::connector::tools::Tool {
+                name: t.name.to_string(),
+                description: t.description.to_string(),
+                input_schema: t.input_schema.to_string(),
+            })
+            .collect()
+    }
+
+    fn invoke(
+        session: wit::Session,
+        name: String,
+        arguments: String,
+    ) -> Result<String, wit::Error> {
+        let session = convert::session_in(session).map_err(convert::error_out)?;
+        crate::tools::invoke(&mut wasi_http::WasiHttp, &session, &name, &arguments)
+            .map_err(convert::error_out)
+    }
+}
