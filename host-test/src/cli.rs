@@ -136,6 +136,44 @@ pub enum Command {
         all: bool,
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
+        /// Stop after N records (the output then says the result is truncated).
+        #[arg(long)]
+        max: Option<u64>,
+    },
+    /// Describe the org's objects, or one object's fields.
+    Describe { sobject: Option<String> },
+    /// Read a record by id.
+    Get {
+        sobject: String,
+        id: String,
+        /// Comma-separated fields (default: all).
+        #[arg(long, value_delimiter = ',')]
+        fields: Vec<String>,
+    },
+    /// Create a record from JSON fields (or @FILE); prints its id.
+    Create { sobject: String, data: String },
+    /// Update a record's fields from JSON (or @FILE).
+    Update {
+        sobject: String,
+        id: String,
+        data: String,
+    },
+    /// Create or update a record by external id.
+    Upsert {
+        sobject: String,
+        field: String,
+        value: String,
+        data: String,
+    },
+    /// Delete a record.
+    Delete { sobject: String, id: String },
+    /// Print the tool catalog as MCP `tools/list` JSON.
+    Tools,
+    /// Run one tool with JSON arguments.
+    Invoke {
+        name: String,
+        #[arg(default_value = "{}")]
+        arguments: String,
     },
     /// Compile the component ahead of time (a .cwasm loads in milliseconds).
     Precompile { out: PathBuf },

@@ -144,7 +144,103 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             }
             Ok(())
         }
-        Command::Query { soql, all, format } => query(&cli, soql, *all, *format).await,
+        Command::Query {
+            soql,
+            all,
+            format,
+            max,
+        } => query(&cli, soql, *all, *format, *max).await,
+        Command::Describe { sobject } => {
+            let mut client = client(&cli).await?;
+            let body = match sobject {
+                Some(name) => client.describe_sobject(name).await?,
+                None => client.describe_global().await?,
+            };
+            print_json(&body);
+            Ok(())
+        }
+        Command::Get {
+            sobject,
+            id,
+            fields,
+        } => {
+            let body = client(&cli).await?.get_record(sobject, id, fields).await?;
+            print_json(&body);
+            Ok(())
+        }
+        Command::Create { sobject, data } => {
+            let id = client(&cli)
+                .await?
+                .create_record(sobject, &read_data(data)?)
+                .await?;
+            println!("{}", serde_json::json!({"id": id, "success": true}));
+            Ok(())
+        }
+        Command::Update { sobject, id, data } => {
+            client(&cli)
+                .await?
+                .update_record(sobject, id, &read_data(data)?)
+                .await?;
+            println!("{}", serde_json::json!({"id": id, "success": true}));
+            Ok(())
+        }
+        Command::Upsert {
+            sobject,
+            field,
+            value,
+            data,
+        } => {
+            let o = client(&cli)
+                .await?
+                .upsert_record(sobject, field, value, &read_data(data)?)
+                .await?;
+            println!(
+                "{}",
+                serde_json::json!({"id": o.id, "created": o.created, "success": true})
+            );
+            Ok(())
+        }
+        Command::Delete { sobject, id } => {
+            client(&cli).await?.delete_record(sobject, id).await?;
+            println!("{}", serde_json::json!({"id": id, "success": true}));
+            Ok(())
+        }
+        Command::Tools => {
+            // Listing needs no login: the catalog is part of the component.
+            let tools = Client::new(
+                connector(&cli)?,
+                cli.conn
+                    .config(None)
+                    .unwrap_or_else(|_| placeholder_config()),
+                ClientOptions::default(),
+            )?
+            .tools()
+            .await?;
+            let list: Vec<Value> = tools
+                .into_iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "name": t.name,
+                        "description": t.description,
+                        "inputSchema": serde_json::from_str::<Value>(&t.input_schema).unwrap_or(Value::Null),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"tools": list}))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::Invoke { name, arguments } => {
+            let out = client(&cli)
+                .await?
+                .invoke(name, &read_data(arguments)?)
+                .await?;
+            print_json(&out);
+            Ok(())
+        }
         Command::Precompile { out } => {
             let path = cli
                 .conn
@@ -158,6 +254,35 @@ async fn run(cli: Cli) -> Result<(), HostError> {
     }
 }
 
+/// A JSON argument given inline or as @FILE.
+fn read_data(data: &str) -> Result<String, HostError> {
+    match data.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| HostError::Usage(format!("cannot read {path}: {e}"))),
+        None => Ok(data.to_string()),
+    }
+}
+
+/// Pretty-prints JSON text; anything else as it is.
+fn print_json(text: &str) {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        Err(_) => println!("{text}"),
+    }
+}
+
+/// `tools` lists the catalog without credentials; the config is never used.
+fn placeholder_config() -> wit::Config {
+    wit::Config {
+        login_url: None,
+        client_id: None,
+        client_secret: None,
+        grant: wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
+        api_version: None,
+        timeout_ms: None,
+    }
+}
+
 fn unexpected(reason: &str) -> HostError {
     HostError::Component(wit::Error::UnexpectedResponse(wit::Unexpected {
         status: 200,
@@ -167,7 +292,13 @@ fn unexpected(reason: &str) -> HostError {
     }))
 }
 
-async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), HostError> {
+async fn query(
+    cli: &Cli,
+    soql: &str,
+    all: bool,
+    format: Format,
+    max: Option<u64>,
+) -> Result<(), HostError> {
     let mut client = client(cli).await?;
     let options = sf_host::ops::QueryOptions {
         include_deleted: all,
@@ -176,13 +307,20 @@ async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), H
     let progress = std::io::stderr().is_terminal();
     // ndjson streams page by page; json and csv need every record first.
     let mut records: Vec<Value> = Vec::new();
-    let mut fetched = 0usize;
+    let (mut fetched, mut truncated) = (0usize, false);
     let mut stdout = std::io::stdout().lock();
     let mut page = client.query(soql, options).await?;
     let total = page.total_size;
     loop {
-        let batch: Vec<Value> = serde_json::from_str(&page.records)
+        let mut batch: Vec<Value> = serde_json::from_str(&page.records)
             .map_err(|_| unexpected("a query page is not JSON"))?;
+        let room = max.map_or(usize::MAX, |m| {
+            usize::try_from(m)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(fetched)
+        });
+        let capped = batch.len() > room || (batch.len() == room && page.next_records_url.is_some());
+        batch.truncate(room);
         fetched += batch.len();
         if format == Format::Ndjson {
             for r in &batch {
@@ -194,6 +332,10 @@ async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), H
         if progress {
             eprint!("\r{fetched} / {total} records");
         }
+        if capped {
+            truncated = true;
+            break;
+        }
         match page.next_records_url.take() {
             Some(next) => page = client.query_more(&next, options).await?,
             None => break,
@@ -202,10 +344,13 @@ async fn query(cli: &Cli, soql: &str, all: bool, format: Format) -> Result<(), H
     if progress {
         eprintln!();
     }
+    if truncated {
+        eprintln!("truncated: stopped at --max {fetched} of {total} records");
+    }
     match format {
         Format::Ndjson => {}
         Format::Json => {
-            let v = serde_json::json!({"totalSize": total, "done": true, "records": records});
+            let v = serde_json::json!({"totalSize": total, "done": !truncated, "truncated": truncated, "records": records});
             let _ = writeln!(
                 stdout,
                 "{}",

@@ -1285,3 +1285,659 @@ async fn soap_login_and_userinfo() {
         403
     );
 }
+
+// ---- bigger data set, collections, composite, SOSL ---------------------------
+
+fn limit_info_used(r: &Resp) -> u64 {
+    let h = r.header("sforce-limit-info").expect("Sforce-Limit-Info");
+    h.trim_start_matches("api-usage=")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extra_accounts_give_ten_thousand_plus_rows() {
+    let mock = Mock::start(MockOptions {
+        extra_accounts: 10_000,
+        ..MockOptions::default()
+    })
+    .await
+    .unwrap();
+    assert!(mock
+        .ca_file()
+        .to_string_lossy()
+        .contains("sf-mock-fixtures-"));
+    let tok = token(&mock).await;
+    let auth = || Req::default().bearer(&tok);
+    let mut url = format!("{V}/query?{}", q("SELECT Id, Name, ExtId__c FROM Account"));
+    let (mut pages, mut names, mut exts, mut ids) = (0, Vec::new(), Vec::new(), Vec::new());
+    loop {
+        let p = send(&mock, "GET", &url, auth()).await.json();
+        assert_eq!(p["totalSize"], 12_500);
+        pages += 1;
+        for r in p["records"].as_array().unwrap() {
+            names.push(r["Name"].as_str().unwrap().to_string());
+            exts.push(r["ExtId__c"].as_str().unwrap().to_string());
+            ids.push(r["Id"].as_str().unwrap().to_string());
+        }
+        match p["nextRecordsUrl"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!((pages, names.len()), (7, 12_500));
+    assert_eq!(names[0], "Acme 0001");
+    assert_eq!(names[2500], "Bulk 00001");
+    assert_eq!(names[12_499], "Bulk 10000");
+    assert_eq!(exts[2500], "BULK-00001");
+    // Only the two seeded DUP-1 rows share an external id.
+    let mut uniq = exts.clone();
+    uniq.sort();
+    uniq.dedup();
+    assert_eq!(uniq.len(), 12_499);
+    let mut uniq_ids = ids.clone();
+    uniq_ids.sort();
+    uniq_ids.dedup();
+    assert_eq!(uniq_ids.len(), 12_500);
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Account/ExtId__c/BULK-04321"),
+        auth(),
+    )
+    .await
+    .json();
+    assert_eq!(r["Name"], "Bulk 04321");
+    let r = send(
+        &mock,
+        "GET",
+        &format!(
+            "{V}/query?{}",
+            q("SELECT COUNT() FROM Account WHERE Name LIKE 'Bulk%'")
+        ),
+        auth(),
+    )
+    .await
+    .json();
+    assert_eq!(r["totalSize"], 10_000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sobject_collections() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let auth = || Req::default().bearer(&tok);
+    let url = format!("{V}/composite/sobjects");
+    let count = |name: &'static str| {
+        let mock = &mock;
+        let tok = tok.clone();
+        async move {
+            send(
+                mock,
+                "GET",
+                &format!(
+                    "{V}/query?{}",
+                    q(&format!(
+                        "SELECT COUNT() FROM Account WHERE Name LIKE '{name}%'"
+                    ))
+                ),
+                Req::default().bearer(&tok),
+            )
+            .await
+            .json()["totalSize"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+
+    // Create, partial success.
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        auth().json(json!({"allOrNone": false, "records": [
+            {"attributes": {"type": "Account"}, "Name": "Coll A", "ExtId__c": "COLL-A"},
+            {"attributes": {"type": "Account"}, "Industry": "Nope"},
+            {"attributes": {"type": "Contact"}, "LastName": "Coll", "Foo": 1},
+            {"attributes": {"type": "Contact"}, "LastName": "Collins"},
+        ]})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(limit_info_used(&r) > 0);
+    let res = r.json();
+    let a_id = res[0]["id"].as_str().unwrap().to_string();
+    assert!(a_id.starts_with("001"));
+    assert_eq!(res[0], json!({"id": a_id, "success": true, "errors": []}));
+    assert!(String::from_utf8_lossy(&r.body).starts_with(r#"[{"id":""#));
+    assert_eq!(
+        res[1],
+        json!({"success": false, "errors": [{"statusCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [Name]", "fields": ["Name"]}]})
+    );
+    assert_eq!(res[2]["errors"][0]["statusCode"], "INVALID_FIELD");
+    assert!(res[2].get("id").is_none());
+    assert!(res[3]["id"].as_str().unwrap().starts_with("003"));
+    assert_eq!(count("Coll A").await, 1);
+
+    // allOrNone: nothing written, valid records rolled back.
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        auth().json(json!({"allOrNone": true, "records": [
+            {"attributes": {"type": "Account"}, "Name": "Rollback 1"},
+            {"attributes": {"type": "Account"}},
+            {"attributes": {"type": "Account"}, "Name": "Rollback 3"},
+        ]})),
+    )
+    .await
+    .json();
+    let rolled = json!({"success": false, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": "Record rolled back because not all records were valid and the request was using AllOrNone header", "fields": []}]});
+    assert_eq!(r[0], rolled);
+    assert_eq!(r[1]["errors"][0]["statusCode"], "REQUIRED_FIELD_MISSING");
+    assert_eq!(r[2], rolled);
+    assert_eq!(count("Rollback").await, 0);
+
+    // Over 200 records.
+    let many: Vec<Value> = (0..201)
+        .map(|i| json!({"attributes": {"type": "Account"}, "Name": format!("M{i}")}))
+        .collect();
+    let r = send(&mock, "POST", &url, auth().json(json!({"records": many}))).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "EXCEEDED_ID_LIMIT")
+    );
+    let r = send(&mock, "POST", &url, auth().json(json!([1, 2]))).await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "JSON_PARSER_ERROR")
+    );
+
+    // Update.
+    let r = send(
+        &mock,
+        "PATCH",
+        &url,
+        auth().json(json!({"allOrNone": false, "records": [
+            {"attributes": {"type": "Account"}, "Id": a_id, "Industry": "Space"},
+            {"attributes": {"type": "Account"}, "Id": "001000000000999999", "Name": "X"},
+            {"attributes": {"type": "Account"}, "Id": "bad", "Name": "X"},
+            {"attributes": {"type": "Account"}, "Name": "No id"},
+        ]})),
+    )
+    .await
+    .json();
+    assert_eq!(r[0], json!({"id": a_id, "success": true, "errors": []}));
+    assert_eq!(
+        r[1]["errors"][0]["statusCode"],
+        "INVALID_CROSS_REFERENCE_KEY"
+    );
+    assert_eq!(
+        r[2],
+        json!({"success": false, "errors": [{"statusCode": "MALFORMED_ID", "message": "malformed id bad", "fields": []}]})
+    );
+    assert_eq!(r[3]["errors"][0]["statusCode"], "MISSING_ARGUMENT");
+    let got = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Account/{a_id}"),
+        auth(),
+    )
+    .await
+    .json();
+    assert_eq!(got["Industry"], "Space");
+
+    // Update allOrNone: the good change is undone, and keeps its id.
+    let r = send(
+        &mock,
+        "PATCH",
+        &url,
+        auth().json(json!({"allOrNone": true, "records": [
+            {"attributes": {"type": "Account"}, "Id": a_id, "Industry": "Undone"},
+            {"attributes": {"type": "Account"}, "Id": a_id, "Name": ""},
+        ]})),
+    )
+    .await
+    .json();
+    assert_eq!(r[0]["id"], a_id.as_str());
+    assert_eq!(
+        r[0]["errors"][0]["statusCode"],
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    );
+    assert_eq!(r[1]["errors"][0]["statusCode"], "REQUIRED_FIELD_MISSING");
+    let got = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Account/{a_id}"),
+        auth(),
+    )
+    .await
+    .json();
+    assert_eq!(got["Industry"], "Space");
+
+    // Upsert by external id.
+    let r = send(
+        &mock,
+        "PATCH",
+        &format!("{url}/Account/ExtId__c"),
+        auth().json(json!({"allOrNone": false, "records": [
+            {"attributes": {"type": "Account"}, "ExtId__c": "COLL-A", "Name": "Coll A2"},
+            {"attributes": {"type": "Account"}, "ExtId__c": "COLL-B", "Name": "Coll B"},
+            {"attributes": {"type": "Account"}, "ExtId__c": "DUP-1", "Name": "Dup"},
+            {"attributes": {"type": "Account"}, "Name": "No key"},
+        ]})),
+    )
+    .await;
+    let body = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(body.starts_with(r#"[{"id":""#), "{body}");
+    let r = r.json();
+    assert_eq!(
+        r[0],
+        json!({"id": a_id, "success": true, "errors": [], "created": false})
+    );
+    assert_eq!(r[1]["created"], true);
+    assert_eq!(r[1]["success"], true);
+    let b_id = r[1]["id"].as_str().unwrap().to_string();
+    assert_eq!(r[2]["errors"][0]["statusCode"], "DUPLICATE_EXTERNAL_ID");
+    assert_eq!(r[3]["success"], false);
+    let r = send(
+        &mock,
+        "PATCH",
+        &format!("{url}/Account/Nope__c"),
+        auth().json(json!({"records": []})),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (404, "NOT_FOUND"));
+
+    // Delete.
+    let r = send(
+        &mock,
+        "DELETE",
+        &format!("{url}?ids={a_id},{b_id},001000000000999999,xyz&allOrNone=false"),
+        auth(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = r.json();
+    assert_eq!(r[0], json!({"id": a_id, "success": true, "errors": []}));
+    assert_eq!(r[1]["success"], true);
+    assert_eq!(r[2]["success"], false);
+    assert_eq!(r[3]["errors"][0]["statusCode"], "MALFORMED_ID");
+    assert_eq!(count("Coll").await, 0);
+    // Deleting again: already deleted.
+    let r = send(&mock, "DELETE", &format!("{url}?ids={a_id}"), auth())
+        .await
+        .json();
+    assert_eq!(r[0]["errors"][0]["statusCode"], "ENTITY_IS_DELETED");
+    let r = send(&mock, "DELETE", &url, auth()).await;
+    assert_eq!(r.status, 400);
+    // No session, no collections.
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        Req::default().json(json!({"records": []})),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert!(mock
+        .requests()
+        .iter()
+        .any(|l| l.method == "DELETE" && l.path == url));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn composite_with_references_and_rollback() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let auth = || Req::default().bearer(&tok);
+    let url = format!("{V}/composite");
+    let before = mock.requests().len();
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        auth().json(json!({"allOrNone": false, "compositeRequest": [
+            {"method": "POST", "url": format!("{V}/sobjects/Account"), "referenceId": "refAccount",
+             "body": {"Name": "Composite Co"}},
+            {"method": "POST", "url": format!("{V}/sobjects/Contact"), "referenceId": "refContact",
+             "body": {"LastName": "Comp", "AccountId": "@{refAccount.id}"}},
+            {"method": "GET", "url": format!("{V}/sobjects/Account/@{{refAccount.id}}?fields=Name"),
+             "referenceId": "refGet"},
+            {"method": "GET", "url": format!("{V}/query?q=SELECT Id, Name FROM Contact WHERE AccountId = '@{{refAccount.id}}'"),
+             "referenceId": "refQuery"},
+            {"method": "PATCH", "url": format!("{V}/sobjects/Contact/@{{refQuery.records[0].Id}}"),
+             "referenceId": "refPatch", "body": {"FirstName": "@{refGet.Name}"}},
+            {"method": "GET", "url": format!("{V}/sobjects/Account/@{{refMissing.id}}"),
+             "referenceId": "refBad"},
+            {"method": "DELETE", "url": format!("{V}/sobjects/Account/001000000000999999"),
+             "referenceId": "refDel"},
+        ]})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.header("sforce-limit-info").is_some());
+    // One logged request and one counted API call for the whole composite.
+    assert_eq!(mock.requests().len(), before + 1);
+    let used = limit_info_used(&r);
+    let subs = r.json()["compositeResponse"].as_array().unwrap().clone();
+    assert_eq!(subs.len(), 7);
+    let acct = subs[0]["body"]["id"].as_str().unwrap().to_string();
+    assert_eq!(subs[0]["httpStatusCode"], 201);
+    assert_eq!(subs[0]["referenceId"], "refAccount");
+    assert_eq!(
+        subs[0]["httpHeaders"]["Location"],
+        format!("{V}/sobjects/Account/{acct}")
+    );
+    assert_eq!(subs[1]["httpStatusCode"], 201);
+    assert_eq!(subs[2]["body"]["Name"], "Composite Co");
+    assert_eq!(subs[3]["body"]["totalSize"], 1);
+    assert_eq!(subs[4]["httpStatusCode"], 204);
+    assert_eq!(subs[4]["body"], Value::Null);
+    assert_eq!(subs[4]["httpHeaders"], json!({}));
+    assert_eq!(subs[5]["httpStatusCode"], 400);
+    assert_eq!(subs[5]["body"][0]["errorCode"], "PROCESSING_HALTED");
+    assert!(subs[5]["body"][0]["message"].as_str().unwrap().starts_with(
+        "Invalid reference specified. No value for refMissing.id found in refMissing."
+    ));
+    assert_eq!(subs[6]["httpStatusCode"], 404);
+    let contact = subs[1]["body"]["id"].as_str().unwrap();
+    let c = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Contact/{contact}"),
+        auth(),
+    )
+    .await;
+    assert_eq!(limit_info_used(&c), used + 1);
+    let c = c.json();
+    assert_eq!(c["AccountId"], acct.as_str());
+    assert_eq!(c["Name"], "Composite Co Comp");
+
+    // allOrNone: the failure keeps its error, everything else is rolled back.
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        auth().json(json!({"allOrNone": true, "compositeRequest": [
+            {"method": "POST", "url": format!("{V}/sobjects/Account"), "referenceId": "a1",
+             "body": {"Name": "Atomic One"}},
+            {"method": "PATCH", "url": format!("{V}/sobjects/Account/{acct}"), "referenceId": "a2",
+             "body": {"Name": "Renamed"}},
+            {"method": "POST", "url": format!("{V}/composite/sobjects"), "referenceId": "a3",
+             "body": {"records": [{"attributes": {"type": "Account"}, "Name": "Atomic Coll"}]}},
+            {"method": "POST", "url": format!("{V}/sobjects/Contact"), "referenceId": "a4",
+             "body": {"FirstName": "NoLast", "AccountId": "@{a1.id}"}},
+            {"method": "POST", "url": format!("{V}/sobjects/Account"), "referenceId": "a5",
+             "body": {"Name": "Never"}},
+        ]})),
+    )
+    .await
+    .json();
+    let subs = r["compositeResponse"].as_array().unwrap();
+    let halted = json!([{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}]);
+    for i in [0, 1, 2, 4] {
+        assert_eq!(subs[i]["httpStatusCode"], 400, "{i}");
+        assert_eq!(subs[i]["body"], halted, "{i}");
+    }
+    assert_eq!(subs[3]["httpStatusCode"], 400);
+    assert_eq!(subs[3]["body"][0]["errorCode"], "REQUIRED_FIELD_MISSING");
+    let n = send(
+        &mock,
+        "GET",
+        &format!(
+            "{V}/query?{}",
+            q("SELECT COUNT() FROM Account WHERE Name LIKE 'Atomic%' OR Name = 'Renamed'")
+        ),
+        auth(),
+    )
+    .await
+    .json();
+    assert_eq!(n["totalSize"], 0);
+    assert_eq!(
+        send(
+            &mock,
+            "GET",
+            &format!("{V}/sobjects/Account/{acct}"),
+            auth()
+        )
+        .await
+        .json()["Name"],
+        "Composite Co"
+    );
+
+    // Request-level errors.
+    let many: Vec<Value> = (0..26)
+        .map(|i| json!({"method": "GET", "url": format!("{V}/limits"), "referenceId": format!("r{i}")}))
+        .collect();
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        auth().json(json!({"compositeRequest": many})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(!r.error_code().is_empty());
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        auth().json(json!({"compositeRequest": "x"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        auth().json(json!({"compositeRequest": [
+            {"method": "POST", "url": url, "referenceId": "nested", "body": {"compositeRequest": []}},
+            {"method": "GET", "url": "http://elsewhere/x", "referenceId": "abs"},
+        ]})),
+    )
+    .await
+    .json();
+    assert_eq!(r["compositeResponse"][0]["httpStatusCode"], 400);
+    assert_eq!(r["compositeResponse"][1]["httpStatusCode"], 400);
+    let r = send(
+        &mock,
+        "POST",
+        &url,
+        Req::default().json(json!({"compositeRequest": []})),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sosl_search() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let auth = || Req::default().bearer(&tok);
+    let search = |sosl: &str| format!("{V}/search?{}", q(sosl));
+    let r = send(
+        &mock,
+        "GET",
+        &search("FIND {acme corp} IN NAME FIELDS RETURNING Account(Id, Name), Contact(Id, Name)"),
+        auth(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.header("sforce-limit-info").is_some());
+    let recs = r.json()["searchRecords"].as_array().unwrap().clone();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["Name"], "Acme Corp");
+    assert_eq!(recs[0]["attributes"]["type"], "Account");
+    let id = recs[0]["Id"].as_str().unwrap();
+    assert_eq!(
+        recs[0]["attributes"]["url"],
+        format!("/services/data/v62.0/sobjects/Account/{id}")
+    );
+    assert!(String::from_utf8_lossy(&r.body)
+        .starts_with(r#"{"searchRecords":[{"attributes":{"type":"Account","url":"#));
+
+    // Default RETURNING: all four objects, Id only; email matches contacts.
+    let recs = send(&mock, "GET", &search("FIND {lovelace*}"), auth())
+        .await
+        .json()["searchRecords"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(!recs.is_empty());
+    assert!(recs
+        .iter()
+        .all(|r| r.as_object().unwrap().len() == 2 && r["Id"].is_string()));
+    let types: Vec<&str> = recs
+        .iter()
+        .map(|r| r["attributes"]["type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"Contact") && types.contains(&"Lead"),
+        "{types:?}"
+    );
+    let by_email = send(
+        &mock,
+        "GET",
+        &search("FIND {hopper16@example} IN ALL FIELDS RETURNING Contact(Id, Email)"),
+        auth(),
+    )
+    .await
+    .json();
+    assert!(by_email["searchRecords"][0]["Email"]
+        .as_str()
+        .unwrap()
+        .contains("hopper16@"));
+    // WHERE and LIMIT inside RETURNING, overall LIMIT.
+    let r = send(
+        &mock,
+        "GET",
+        &search("FIND {Acme} RETURNING Account(Id, Name WHERE Industry = 'Banking' ORDER BY Name DESC LIMIT 3)"),
+        auth(),
+    )
+    .await
+    .json();
+    let recs = r["searchRecords"].as_array().unwrap();
+    assert_eq!(recs.len(), 3);
+    assert!(recs[0]["Name"].as_str().unwrap() > recs[1]["Name"].as_str().unwrap());
+    let r = send(
+        &mock,
+        "GET",
+        &search("FIND {Acme} RETURNING Account LIMIT 7"),
+        auth(),
+    )
+    .await
+    .json();
+    assert_eq!(r["searchRecords"].as_array().unwrap().len(), 7);
+
+    // Deleted rows are not found.
+    let acme = search("FIND {Global Media} RETURNING Account(Id)");
+    let gid = send(&mock, "GET", &acme, auth()).await.json()["searchRecords"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    send(
+        &mock,
+        "DELETE",
+        &format!("{V}/sobjects/Account/{gid}"),
+        auth(),
+    )
+    .await;
+    let r = send(&mock, "GET", &acme, auth()).await.json();
+    assert_eq!(r, json!({"searchRecords": []}));
+
+    // Errors.
+    let r = send(&mock, "GET", &search("FIND Acme RETURNING Account"), auth()).await;
+    assert_eq!(
+        r.json(),
+        json!([{"message":"No search term found. The search term must be enclosed in braces.","errorCode":"MALFORMED_SEARCH"}])
+    );
+    assert_eq!(r.status, 400);
+    let r = send(&mock, "GET", &search("FIND {Acme"), auth()).await;
+    assert_eq!(r.error_code(), "MALFORMED_SEARCH");
+    let r = send(
+        &mock,
+        "GET",
+        &search("FIND {Acme} RETURNING Widget"),
+        auth(),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (400, "INVALID_TYPE"));
+    let r = send(
+        &mock,
+        "GET",
+        &search("FIND {Acme} RETURNING Account(Nope)"),
+        auth(),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code().as_str()), (400, "INVALID_FIELD"));
+    let r = send(&mock, "GET", &format!("{V}/search"), auth()).await;
+    assert_eq!(r.error_code(), "MALFORMED_SEARCH");
+    let r = send(&mock, "GET", &search("FIND {Acme} BOGUS"), auth()).await;
+    assert_eq!(r.error_code(), "MALFORMED_SEARCH");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn child_relationship_subqueries() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let run = |soql: &str| {
+        let url = format!("{V}/query?{}", q(soql));
+        let mock = &mock;
+        let tok = tok.clone();
+        async move { send(mock, "GET", &url, Req::default().bearer(&tok)).await }
+    };
+    let r = run("SELECT Id, Name, (SELECT Id, LastName FROM Contacts ORDER BY LastName), (SELECT Name FROM Opportunities) FROM Account WHERE Name IN ('Acme Corp', 'Acme 0001') ORDER BY Name").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let body = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        body.contains(r#""Name":"Acme 0001","Contacts":null,"Opportunities":null}"#),
+        "{body}"
+    );
+    let recs = r.json()["records"].as_array().unwrap().clone();
+    assert_eq!(recs.len(), 2);
+    let acme = &recs[1];
+    assert_eq!(acme["Name"], "Acme Corp");
+    let contacts = &acme["Contacts"];
+    assert_eq!(contacts["done"], true);
+    let n = contacts["totalSize"].as_u64().unwrap();
+    assert!(n >= 3, "{contacts}");
+    let list = contacts["records"].as_array().unwrap();
+    assert_eq!(list.len() as u64, n);
+    assert_eq!(list[0]["attributes"]["type"], "Contact");
+    assert_eq!(list[0].as_object().unwrap().len(), 3);
+    let names: Vec<&str> = list
+        .iter()
+        .map(|c| c["LastName"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|s| s.to_lowercase());
+    assert_eq!(names, sorted);
+    // Matches a direct query of the children.
+    let id = acme["Id"].as_str().unwrap();
+    let direct = run(&format!(
+        "SELECT COUNT() FROM Contact WHERE AccountId = '{id}'"
+    ))
+    .await
+    .json();
+    assert_eq!(direct["totalSize"].as_u64().unwrap(), n);
+
+    let r = run("SELECT Id, (SELECT Id FROM Widgets) FROM Account").await;
+    assert_eq!((r.status, r.error_code().as_str()), (400, "INVALID_TYPE"));
+    let r =
+        run("SELECT Id, (SELECT Id, (SELECT Id FROM Contacts) FROM Contacts) FROM Account").await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "MALFORMED_QUERY")
+    );
+    let r = run("SELECT Id, (SELECT Nope FROM Contacts) FROM Account").await;
+    assert_eq!((r.status, r.error_code().as_str()), (400, "INVALID_FIELD"));
+    let r = run("SELECT Id, (SELECT Id FROM Contacts FROM Account").await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "MALFORMED_QUERY")
+    );
+}

@@ -208,6 +208,7 @@ pub(crate) fn looks_like_id(s: &str) -> bool {
     (s.len() == 15 || s.len() == 18) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+#[derive(Clone)]
 pub(crate) struct Record {
     pub id: String,
     values: HashMap<&'static str, Value>,
@@ -225,12 +226,15 @@ impl Record {
     }
 }
 
+#[derive(Clone)]
 struct Table {
     sobject: &'static SObject,
     records: Vec<Record>,
     by_id: HashMap<String, usize>,
 }
 
+/// Cloneable so allOrNone requests can snapshot it and roll back.
+#[derive(Clone)]
 pub(crate) struct Store {
     tables: Vec<Table>,
 }
@@ -240,6 +244,7 @@ pub(crate) struct Store {
 pub(crate) enum Out {
     Value(Value),
     Object(Vec<(String, Out)>),
+    Array(Vec<Out>),
 }
 
 impl Serialize for Out {
@@ -253,6 +258,7 @@ impl Serialize for Out {
                 }
                 m.end()
             }
+            Out::Array(items) => items.serialize(s),
         }
     }
 }
@@ -436,8 +442,9 @@ impl Store {
         id
     }
 
-    /// The deterministic org every mock starts with.
-    pub(crate) fn seeded() -> Store {
+    /// The deterministic org every mock starts with, plus `extra_accounts`
+    /// "Bulk NNNNN" Accounts after the standard 2,500.
+    pub(crate) fn seeded(extra_accounts: usize) -> Store {
         let mut store = Store {
             tables: SOBJECTS
                 .iter()
@@ -449,6 +456,7 @@ impl Store {
                 .collect(),
         };
         seed(&mut store);
+        seed_extra_accounts(&mut store, extra_accounts);
         store
     }
 }
@@ -803,6 +811,39 @@ fn seed(store: &mut Store) {
         );
         stamp(&mut v, n);
         store.insert(opportunity, v);
+    }
+}
+
+/// `Bulk 00001`, `BULK-00001` …: more Accounts for large-result tests, after
+/// the standard ones so every default id stays where it is.
+fn seed_extra_accounts(store: &mut Store, extra: usize) {
+    let account = &SOBJECTS[0];
+    for i in 1..=extra {
+        let n = SEED_ACCOUNTS + i;
+        let mut v = HashMap::new();
+        v.insert("Name", Value::String(format!("Bulk {i:05}")));
+        v.insert(
+            "Industry",
+            Value::String(INDUSTRIES[n % INDUSTRIES.len()].into()),
+        );
+        v.insert(
+            "BillingCity",
+            Value::String(CITIES[n % CITIES.len()].into()),
+        );
+        v.insert("AnnualRevenue", Value::from(100_000.0 + n as f64 * 250.0));
+        v.insert("NumberOfEmployees", Value::from(10 + (n * 37) % 5000));
+        v.insert(
+            "Phone",
+            Value::String(format!("+1 415 555 {:04}", n % 10_000)),
+        );
+        v.insert("ExtId__c", Value::String(format!("BULK-{i:05}")));
+        let created = SEED_EPOCH + n as i64 * 3600;
+        v.insert("CreatedDate", Value::String(datetime_string(created)));
+        v.insert(
+            "LastModifiedDate",
+            Value::String(datetime_string(created + 86_400)),
+        );
+        store.insert(account, v);
     }
 }
 

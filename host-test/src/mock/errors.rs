@@ -25,6 +25,38 @@ pub(crate) struct ApiError {
     body: serde_json::Value,
 }
 
+impl ApiError {
+    /// The first error's `errorCode`, e.g. `NOT_FOUND`.
+    pub(crate) fn code(&self) -> &str {
+        self.body[0]["errorCode"]
+            .as_str()
+            .unwrap_or("UNKNOWN_EXCEPTION")
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        self.body[0]["message"].as_str().unwrap_or("")
+    }
+
+    /// The per-record form sObject Collections use:
+    /// `{"statusCode":…,"message":…,"fields":[…]}`.
+    pub(crate) fn record_error(&self) -> serde_json::Value {
+        let fields = match &self.body[0]["fields"] {
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.clone()),
+            _ => json!([]),
+        };
+        record_error(self.code(), self.message(), fields)
+    }
+}
+
+/// `{"statusCode":…,"message":…,"fields":[…]}`, one entry of a record's `errors`.
+pub(crate) fn record_error(
+    code: &str,
+    message: impl Into<String>,
+    fields: serde_json::Value,
+) -> serde_json::Value {
+    json!({ "statusCode": code, "message": message.into(), "fields": fields })
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         json(self.status, &self.body)

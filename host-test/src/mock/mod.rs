@@ -4,9 +4,12 @@
 //! Modules follow Salesforce's URL space: `token` answers
 //! `/services/oauth2/token`, `versions` `/services/data/`, `query`
 //! `/query`, `sobjects` `/sobjects`, `limits` `/limits`, `soap` the
-//! SOAP `login()`, `identity` `/services/oauth2/userinfo`; `rest` is the
-//! session gate in front of `/services/data/vNN.N`.
+//! SOAP `login()`, `identity` `/services/oauth2/userinfo`, `search` SOSL
+//! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`;
+//! `rest` is the session gate in front of `/services/data/vNN.N`.
 
+mod collections;
+mod composite;
 mod credentials;
 mod data;
 mod errors;
@@ -15,6 +18,7 @@ mod jwt;
 mod limits;
 mod query;
 mod rest;
+mod search;
 mod soap;
 mod sobjects;
 mod soql;
@@ -31,7 +35,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, patch, post, MethodRouter};
 use axum::{Extension, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
@@ -48,6 +52,7 @@ use tokio_rustls::TlsAcceptor;
 const MAX_BODY: usize = 64 * 1024 * 1024;
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+#[derive(Clone, Debug)]
 pub struct MockOptions {
     /// Default `127.0.0.1:0`.
     pub https_addr: SocketAddr,
@@ -55,6 +60,9 @@ pub struct MockOptions {
     pub http_addr: SocketAddr,
     /// Where `ca.pem` and the JWT keys go; default a temp dir that lives as long as the mock.
     pub fixtures_dir: Option<PathBuf>,
+    /// Accounts seeded after the standard 2,500 ("Bulk 00001" …, ExtId__c
+    /// "BULK-00001" …), for tests that need 10,000+ rows. Default 0.
+    pub extra_accounts: usize,
 }
 
 impl Default for MockOptions {
@@ -64,6 +72,7 @@ impl Default for MockOptions {
             https_addr: loopback,
             http_addr: loopback,
             fixtures_dir: None,
+            extra_accounts: 0,
         }
     }
 }
@@ -119,8 +128,10 @@ impl Mock {
             jwt_key,
             http_url.clone(),
             https_url.clone(),
+            opts.extra_accounts,
         ));
-        let app = router(shared.clone());
+        let app =
+            api_router(shared.clone()).layer(middleware::from_fn_with_state(shared.clone(), front));
         let on = |scheme, base_url: &str| {
             app.clone().layer(Extension(Listener {
                 scheme,
@@ -226,7 +237,9 @@ impl Drop for Mock {
     }
 }
 
-fn router(st: Arc<Shared>) -> Router {
+/// Every route behind the REST gate, without the logging and fault layer:
+/// what listeners serve (under `front`) and what composite subrequests call.
+pub(crate) fn api_router(st: Arc<Shared>) -> Router {
     let v = "/services/data/{version}";
     let routes: Vec<(String, MethodRouter<Arc<Shared>>)> = vec![
         ("/services/oauth2/token".into(), post(token::token)),
@@ -240,6 +253,18 @@ fn router(st: Arc<Shared>) -> Router {
         (format!("{v}/query/{{locator}}"), get(query::more)),
         (format!("{v}/queryAll"), get(query::query_all)),
         (format!("{v}/queryAll/{{locator}}"), get(query::more)),
+        (format!("{v}/search"), get(search::search)),
+        (format!("{v}/composite"), post(composite::composite)),
+        (
+            format!("{v}/composite/sobjects"),
+            post(collections::create)
+                .patch(collections::update)
+                .delete(collections::delete),
+        ),
+        (
+            format!("{v}/composite/sobjects/{{sobject}}/{{field}}"),
+            patch(collections::upsert),
+        ),
         (format!("{v}/sobjects"), get(sobjects::global_describe)),
         (
             format!("{v}/sobjects/{{sobject}}"),
@@ -273,7 +298,6 @@ fn router(st: Arc<Shared>) -> Router {
     app.fallback(|| async { errors::not_found() })
         .method_not_allowed_fallback(|| async { errors::method_not_allowed() })
         .layer(middleware::from_fn_with_state(st.clone(), rest::guard))
-        .layer(middleware::from_fn_with_state(st.clone(), front))
         .with_state(st)
 }
 

@@ -130,12 +130,23 @@ fn run(
     Ok(page(v, &locator, &rows, 0, batch))
 }
 
-/// Filter, sort, then OFFSET and LIMIT, in that order as Salesforce applies them.
 fn select_rows<'s>(store: &'s Store, q: &Query, all: bool) -> Vec<&'s Record> {
+    select_rows_where(store, q, all, |_| true)
+}
+
+/// Filter (`keep`, then WHERE), sort, then OFFSET and LIMIT, in that order
+/// as Salesforce applies them.
+pub(crate) fn select_rows_where<'s>(
+    store: &'s Store,
+    q: &Query,
+    all: bool,
+    keep: impl Fn(&Record) -> bool,
+) -> Vec<&'s Record> {
     let mut rows: Vec<&Record> = store
         .records(q.sobject)
         .iter()
         .filter(|r| all || !r.deleted)
+        .filter(|r| keep(r))
         .filter(|r| q.filter.as_ref().is_none_or(|e| e.matches(store, r)))
         .collect();
     if !q.order.is_empty() {
@@ -167,12 +178,19 @@ fn select_rows<'s>(store: &'s Store, q: &Query, all: bool) -> Vec<&'s Record> {
 
 /// One record as Salesforce returns it: `attributes` first, fields in select
 /// order, and `Account.Name` nested as `"Account":{"attributes":…,"Name":…}`.
-fn row_out(store: &Store, q: &Query, fields: &[FieldRef], rec: &Record, version: &str) -> Out {
+pub(crate) fn row_out(
+    store: &Store,
+    q: &Query,
+    fields: &[FieldRef],
+    rec: &Record,
+    version: &str,
+) -> Out {
     let mut entries = vec![(
         "attributes".to_string(),
         attributes(q.sobject, version, &rec.id),
     )];
-    for f in fields {
+    for (i, f) in fields.iter().enumerate() {
+        children_out(store, q, i, rec, version, &mut entries);
         match f {
             FieldRef::Direct(field) => {
                 entries.push((field.name.to_string(), Out::Value(rec.get(field.name))))
@@ -205,7 +223,48 @@ fn row_out(store: &Store, q: &Query, fields: &[FieldRef], rec: &Record, version:
             }
         }
     }
+    children_out(store, q, fields.len(), rec, version, &mut entries);
     Out::Object(entries)
+}
+
+/// The subqueries at select-list `position`: `"Contacts":{"totalSize":…,"done":true,"records":[…]}`,
+/// or `null` when the record has no such children, as Salesforce answers.
+fn children_out(
+    store: &Store,
+    q: &Query,
+    position: usize,
+    rec: &Record,
+    version: &str,
+    entries: &mut Vec<(String, Out)>,
+) {
+    for child in q.children.iter().filter(|c| c.position == position) {
+        let Select::Fields(fields) = &child.query.select else {
+            continue;
+        };
+        let rows = select_rows_where(
+            store,
+            &child.query,
+            false,
+            |r| matches!(r.get(child.lookup.name), Value::String(p) if p == rec.id),
+        );
+        let value = if rows.is_empty() {
+            Out::Value(Value::Null)
+        } else {
+            Out::Object(vec![
+                ("totalSize".into(), Out::Value(Value::from(rows.len()))),
+                ("done".into(), Out::Value(Value::Bool(true))),
+                (
+                    "records".into(),
+                    Out::Array(
+                        rows.iter()
+                            .map(|r| row_out(store, &child.query, fields, r, version))
+                            .collect(),
+                    ),
+                ),
+            ])
+        };
+        entries.push((child.rel.to_string(), value));
+    }
 }
 
 fn page(v: &ApiVersion, locator: &str, rows: &[String], offset: usize, batch: usize) -> Response {
@@ -227,7 +286,7 @@ fn page(v: &ApiVersion, locator: &str, rows: &[String], offset: usize, batch: us
     raw_json(body)
 }
 
-fn raw_json(body: String) -> Response {
+pub(crate) fn raw_json(body: String) -> Response {
     let mut resp = errors::empty(StatusCode::OK);
     *resp.body_mut() = axum::body::Body::from(body);
     resp.headers_mut().insert(

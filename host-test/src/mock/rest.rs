@@ -29,6 +29,11 @@ fn bearer(req: &Request) -> Option<&str> {
         .then(|| token.trim())
 }
 
+/// Marks a composite subrequest: checked like any call, but neither counted
+/// nor given its own `Sforce-Limit-Info` (the composite call carries both).
+#[derive(Clone, Copy)]
+pub(crate) struct Internal;
+
 pub(crate) async fn guard(State(st): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
     let segment = match req.uri().path().strip_prefix("/services/data/") {
         Some(rest) => rest.split('/').next().unwrap_or("").to_string(),
@@ -38,7 +43,12 @@ pub(crate) async fn guard(State(st): State<Arc<Shared>>, mut req: Request, next:
     if segment.is_empty() {
         return next.run(req).await;
     }
-    let used = st.count_api_call();
+    let internal = req.extensions().get::<Internal>().is_some();
+    let used = if internal {
+        st.api_usage()
+    } else {
+        st.count_api_call()
+    };
     let mut resp = match parse_version(&segment) {
         None => errors::not_found().into_response(),
         Some((_, major)) if major < MIN_VERSION => errors::rest(
@@ -57,6 +67,9 @@ pub(crate) async fn guard(State(st): State<Arc<Shared>>, mut req: Request, next:
             }
         }
     };
+    if internal {
+        return resp;
+    }
     if let Ok(v) = HeaderValue::from_str(&format!("api-usage={used}/{API_MAX}")) {
         resp.headers_mut().insert("sforce-limit-info", v);
     }

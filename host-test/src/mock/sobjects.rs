@@ -1,7 +1,7 @@
 //! `/sobjects`: describe, create, read, update, delete, and upsert or read by
 //! external id, with Salesforce's status codes (201, 204, 300, 404 …).
 
-use crate::mock::data::{looks_like_id, record_out, sobject, Field, SObject, SOBJECTS};
+use crate::mock::data::{looks_like_id, record_out, sobject, Field, SObject, Store, SOBJECTS};
 use crate::mock::errors::{self, ApiError};
 use crate::mock::state::{lock, Shared};
 use crate::mock::versions::ApiVersion;
@@ -19,11 +19,11 @@ const UPSERT_BODY_SINCE: u32 = 46;
 type St = State<Arc<Shared>>;
 type V = Extension<ApiVersion>;
 
-fn object(name: &str) -> Result<&'static SObject, ApiError> {
+pub(crate) fn object(name: &str) -> Result<&'static SObject, ApiError> {
     sobject(name).ok_or_else(errors::not_found)
 }
 
-fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(other) => Err(errors::rest(
@@ -39,7 +39,7 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-fn malformed_id(obj: &SObject, id: &str) -> ApiError {
+pub(crate) fn malformed_id(obj: &SObject, id: &str) -> ApiError {
     errors::rest_fields(
         StatusCode::BAD_REQUEST,
         "MALFORMED_ID",
@@ -232,7 +232,7 @@ pub(crate) async fn delete(
 // ---- /sobjects/{Type}/{ExtIdField}/{value} ----------------------------------
 
 /// The canonical external id field, or why `{field}` is not one.
-fn external_field(obj: &SObject, field: &str) -> Result<&'static str, ApiError> {
+pub(crate) fn external_field(obj: &SObject, field: &str) -> Result<&'static str, ApiError> {
     if let Some(f) = obj.external_id(field) {
         return Ok(f);
     }
@@ -262,6 +262,42 @@ pub(crate) async fn get_by_external_id(
     }
 }
 
+/// What an upsert did.
+pub(crate) enum Upserted {
+    Created(String),
+    Updated(String),
+    /// The value matched several records; nothing was written.
+    Multiple(Vec<String>),
+}
+
+/// Upsert one record by `field` = `value`, with the single-record route's
+/// rules; sObject Collections upsert goes through here too.
+pub(crate) fn upsert_one(
+    store: &mut Store,
+    obj: &'static SObject,
+    field: &'static str,
+    value: &str,
+    mut map: Map<String, Value>,
+    update_only: bool,
+) -> Result<Upserted, ApiError> {
+    let ids = store.find_by(obj, field, value);
+    match ids.as_slice() {
+        [] if field == "Id" || update_only => Err(errors::not_found()),
+        [] => {
+            map.insert(field.to_string(), Value::String(value.to_string()));
+            Ok(Upserted::Created(store.create(obj, &map)?))
+        }
+        [id] => {
+            if field != "Id" {
+                map.insert(field.to_string(), Value::String(value.to_string()));
+            }
+            store.update(obj, id, &map)?;
+            Ok(Upserted::Updated(id.clone()))
+        }
+        _ => Ok(Upserted::Multiple(ids)),
+    }
+}
+
 pub(crate) async fn upsert(
     State(st): St,
     Extension(v): V,
@@ -277,31 +313,16 @@ pub(crate) async fn upsert(
         .unwrap_or(false);
     let obj = object(&ty)?;
     let field = external_field(obj, &field)?;
-    let mut map = body_object(&body)?;
-    let mut store = lock(&st.store);
-    let ids = store.find_by(obj, field, &value);
-    match ids.as_slice() {
-        [] if field == "Id" || update_only => Err(errors::not_found()),
-        [] => {
-            map.insert(field.to_string(), Value::String(value.clone()));
-            let id = store.create(obj, &map)?;
-            Ok(created(&v, obj, &id, true))
-        }
-        [id] => {
-            if field != "Id" {
-                map.insert(field.to_string(), Value::String(value.clone()));
-            }
-            store.update(obj, id, &map)?;
-            if v.major() >= UPSERT_BODY_SINCE {
-                Ok(errors::json(
-                    StatusCode::OK,
-                    &json!({ "id": id, "success": true, "errors": [], "created": false }),
-                ))
-            } else {
-                Ok(errors::empty(StatusCode::NO_CONTENT))
-            }
-        }
-        _ => Ok(multiple_choices(&v, obj, &ids)),
+    let map = body_object(&body)?;
+    let outcome = upsert_one(&mut lock(&st.store), obj, field, &value, map, update_only)?;
+    match outcome {
+        Upserted::Created(id) => Ok(created(&v, obj, &id, true)),
+        Upserted::Updated(id) if v.major() >= UPSERT_BODY_SINCE => Ok(errors::json(
+            StatusCode::OK,
+            &json!({ "id": id, "success": true, "errors": [], "created": false }),
+        )),
+        Upserted::Updated(_) => Ok(errors::empty(StatusCode::NO_CONTENT)),
+        Upserted::Multiple(ids) => Ok(multiple_choices(&v, obj, &ids)),
     }
 }
 

@@ -102,6 +102,32 @@ pub(crate) struct Query {
     pub order: Vec<OrderBy>,
     pub limit: Option<usize>,
     pub offset: usize,
+    /// `(SELECT … FROM Contacts)` in the select list.
+    pub children: Vec<ChildQuery>,
+}
+
+/// A child-relationship subquery, e.g. `(SELECT Id FROM Contacts)` on Account.
+pub(crate) struct ChildQuery {
+    /// How many plain fields precede it in the select list (its output position).
+    pub position: usize,
+    /// The relationship name as Salesforce spells it, e.g. `Contacts`.
+    pub rel: &'static str,
+    /// The child's lookup to the parent, e.g. Contact.AccountId.
+    pub lookup: &'static Field,
+    pub query: Query,
+}
+
+/// Child relationships: `Contacts` on Account is Contact through AccountId.
+fn child_relationship(parent: &SObject, name: &str) -> Option<(&'static SObject, &'static Field)> {
+    crate::mock::data::SOBJECTS.iter().find_map(|child| {
+        if !child.label_plural.eq_ignore_ascii_case(name) {
+            return None;
+        }
+        child.fields.iter().find_map(|f| match f.kind {
+            Kind::Reference(t) if t == parent.name => Some((child, f)),
+            _ => None,
+        })
+    })
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -210,6 +236,10 @@ struct Parser<'q> {
     sobject: Option<&'static SObject>,
     /// Nesting of `(` and `NOT`, bounded so a hostile query cannot overflow the stack.
     depth: usize,
+    /// Set when parsing a child subquery: its FROM names a relationship of this object.
+    parent: Option<&'static SObject>,
+    /// The child's lookup to the parent, found while resolving that FROM.
+    child_lookup: Option<&'static Field>,
 }
 
 const MAX_DEPTH: usize = 64;
@@ -341,6 +371,7 @@ impl<'q> Parser<'q> {
         self.expect_kw("SELECT")?;
         let mut count = false;
         let mut names = Vec::new();
+        let mut subs: Vec<(usize, usize, usize)> = Vec::new();
         if self.is_kw("COUNT") && matches!(self.toks.get(self.pos + 1), Some((Tok::Sym("("), _))) {
             self.pos += 1;
             self.expect_sym("(")?;
@@ -348,7 +379,23 @@ impl<'q> Parser<'q> {
             count = true;
         } else {
             loop {
-                names.push(self.word()?);
+                if matches!(self.peek(), Tok::Sym("("))
+                    && matches!(self.toks.get(self.pos + 1), Some((Tok::Word(w), _)) if w.eq_ignore_ascii_case("SELECT"))
+                {
+                    if self.parent.is_some() {
+                        return Err(self.err(
+                            "MALFORMED_QUERY",
+                            self.col(),
+                            "nesting of semi join sub-selects is not supported",
+                        ));
+                    }
+                    let open = self.pos;
+                    let close = self.matching_paren(open)?;
+                    subs.push((names.len(), open, close));
+                    self.pos = close + 1;
+                } else {
+                    names.push(self.word()?);
+                }
                 if matches!(self.peek(), Tok::Sym(",")) {
                     self.pos += 1;
                 } else {
@@ -358,7 +405,21 @@ impl<'q> Parser<'q> {
         }
         self.expect_kw("FROM")?;
         let (obj_name, obj_col) = self.word()?;
-        let obj = sobject(&obj_name).ok_or_else(|| {
+        let found = match self.parent {
+            Some(parent) => child_relationship(parent, &obj_name).map(|(child, lookup)| {
+                self.child_lookup = Some(lookup);
+                child
+            }),
+            None => sobject(&obj_name),
+        };
+        let obj = found.ok_or_else(|| {
+            if self.parent.is_some() {
+                return self.err(
+                    "INVALID_TYPE",
+                    obj_col,
+                    &format!("Didn't understand relationship '{obj_name}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names."),
+                );
+            }
             self.err(
                 "INVALID_TYPE",
                 obj_col,
@@ -368,6 +429,10 @@ impl<'q> Parser<'q> {
             )
         })?;
         self.sobject = Some(obj);
+        let mut children = Vec::new();
+        for (position, open, close) in subs {
+            children.push(self.child(obj, position, open, close)?);
+        }
         let select = if count {
             Select::Count
         } else {
@@ -458,6 +523,69 @@ impl<'q> Parser<'q> {
             order,
             limit,
             offset,
+            children,
+        })
+    }
+
+    /// The token index of the `)` that closes the `(` at `open`.
+    fn matching_paren(&self, open: usize) -> Result<usize, SoqlError> {
+        let mut depth = 0usize;
+        for (i, (t, _)) in self.toks.iter().enumerate().skip(open) {
+            match t {
+                Tok::Sym("(") => depth += 1,
+                Tok::Sym(")") => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                }
+                Tok::End => break,
+                _ => {}
+            }
+        }
+        self.pos_err(self.toks.len().saturating_sub(1))
+    }
+
+    fn pos_err<T>(&self, at: usize) -> Result<T, SoqlError> {
+        let col = self.toks.get(at).map(|(_, c)| *c).unwrap_or(0);
+        Err(self.err("MALFORMED_QUERY", col, "unexpected token: '<EOF>'"))
+    }
+
+    /// Parse the subquery between tokens `open` and `close` against `parent`.
+    fn child(
+        &self,
+        parent: &'static SObject,
+        position: usize,
+        open: usize,
+        close: usize,
+    ) -> Result<ChildQuery, SoqlError> {
+        let mut toks: Vec<(Tok, usize)> = self.toks[open + 1..close].to_vec();
+        toks.push((Tok::End, self.toks[close].1));
+        let mut p = Parser {
+            text: self.text,
+            toks,
+            pos: 0,
+            sobject: None,
+            depth: self.depth + 1,
+            parent: Some(parent),
+            child_lookup: None,
+        };
+        let query = p.query()?;
+        if matches!(query.select, Select::Count) {
+            return Err(self.err(
+                "MALFORMED_QUERY",
+                self.toks[open].1,
+                "COUNT() is not supported in a subquery",
+            ));
+        }
+        let Some(lookup) = p.child_lookup else {
+            return self.pos_err(open);
+        };
+        Ok(ChildQuery {
+            position,
+            rel: query.sobject.label_plural,
+            lookup,
+            query,
         })
     }
 
@@ -649,6 +777,8 @@ pub(crate) fn parse(q: &str) -> Result<Query, SoqlError> {
         pos: 0,
         sobject: None,
         depth: 0,
+        parent: None,
+        child_lookup: None,
     };
     p.query()
 }

@@ -177,6 +177,7 @@ impl Shared {
         jwt_key: rsa::RsaPublicKey,
         http_url: String,
         https_url: String,
+        extra_accounts: usize,
     ) -> Shared {
         Shared {
             credentials,
@@ -189,7 +190,7 @@ impl Shared {
             log: Mutex::default(),
             token_requests: AtomicUsize::new(0),
             api_usage: AtomicUsize::new(0),
-            store: Mutex::new(Store::seeded()),
+            store: Mutex::new(Store::seeded(extra_accounts)),
             cursors: Mutex::default(),
         }
     }
