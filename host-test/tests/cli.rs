@@ -127,3 +127,82 @@ async fn exit_codes_and_output() {
     assert_eq!(code, 6, "{err}");
     assert_clean(&mock, &err);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operation_commands_and_the_tool_catalog() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+
+    let (code, out, err) = sf_host(&mock, &["tools"]);
+    assert_eq!(code, 0, "{err}");
+    let catalog: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let tools = catalog["tools"].as_array().unwrap();
+    assert!(tools.iter().all(|t| t["name"].is_string()
+        && t["description"].is_string()
+        && t["inputSchema"]["type"] == "object"));
+
+    let (code, out, err) = sf_host(
+        &mock,
+        &[
+            "invoke",
+            "soql_query",
+            r#"{"soql":"SELECT Id FROM Account","max_records":5}"#,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let result: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (result["fetched"].as_u64(), result["truncated"].as_bool()),
+        (Some(5), Some(true))
+    );
+    let (code, _, err) = sf_host(&mock, &["invoke", "soql_query", r#"{"soql":7}"#]);
+    assert_eq!(code, 2, "a bad argument is a usage error");
+    assert!(err.contains("arguments.soql"), "{err}");
+
+    let (code, out, err) = sf_host(&mock, &["create", "Account", r#"{"Name":"CLI Op"}"#]);
+    assert_eq!(code, 0, "{err}");
+    let id = serde_json::from_str::<serde_json::Value>(&out).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        sf_host(
+            &mock,
+            &["update", "Account", &id, r#"{"Industry":"Energy"}"#]
+        )
+        .0,
+        0
+    );
+    let (code, out, _) = sf_host(&mock, &["get", "Account", &id, "--fields", "Name,Industry"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Energy"), "{out}");
+    let (code, out, _) = sf_host(
+        &mock,
+        &["upsert", "Account", "ExtId__c", "CLI-1", r#"{"Name":"Up"}"#],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("\"created\":true"), "{out}");
+    let (code, _, err) = sf_host(
+        &mock,
+        &["upsert", "Account", "ExtId__c", "DUP-1", r#"{"Name":"Up"}"#],
+    );
+    assert_eq!(code, 4, "300 multiple choices: {err}");
+    assert_eq!(sf_host(&mock, &["delete", "Account", &id]).0, 0);
+    let (code, out, _) = sf_host(&mock, &["describe", "Account"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"fields\""));
+
+    let (code, out, err) = sf_host(
+        &mock,
+        &[
+            "query",
+            "SELECT Id FROM Account",
+            "--max",
+            "3",
+            "--format",
+            "ndjson",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 3);
+    assert!(err.contains("truncated"), "{err}");
+}
