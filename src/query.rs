@@ -12,6 +12,7 @@ use serde_json::Value;
 pub struct QueryOptions {
     pub include_deleted: bool,
     pub batch_size: Option<u32>,
+    pub follow_children: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -132,7 +133,9 @@ pub fn query(
     soql: &str,
     opts: &QueryOptions,
 ) -> Result<QueryPage, Error> {
-    parse_page(rest::execute(t, s, &first_request(s, soql, opts)?)?)
+    let mut page = parse_page(rest::execute(t, s, &first_request(s, soql, opts)?)?)?;
+    follow_children(t, s, opts, &mut page)?;
+    Ok(page)
 }
 
 pub fn query_more(
@@ -141,7 +144,63 @@ pub fn query_more(
     next: &str,
     opts: &QueryOptions,
 ) -> Result<QueryPage, Error> {
-    parse_page(rest::execute(t, s, &more_request(s, next, opts)?)?)
+    let mut page = parse_page(rest::execute(t, s, &more_request(s, next, opts)?)?)?;
+    follow_children(t, s, opts, &mut page)?;
+    Ok(page)
+}
+
+/// Completes child-relationship subqueries (`"Contacts": {"done": false,
+/// "nextRecordsUrl": ...}`) in place, when asked to.
+fn follow_children(
+    t: &mut dyn Transport,
+    s: &Session,
+    opts: &QueryOptions,
+    page: &mut QueryPage,
+) -> Result<(), Error> {
+    if !opts.follow_children {
+        return Ok(());
+    }
+    let plain = QueryOptions {
+        follow_children: false,
+        ..*opts
+    };
+    for record in &mut page.records {
+        let Some(fields) = record.as_object_mut() else {
+            continue;
+        };
+        for child in fields.values_mut() {
+            let Some(nested) = child.as_object_mut() else {
+                continue;
+            };
+            while nested.get("done") == Some(&Value::Bool(false)) {
+                let Some(next) = nested
+                    .get("nextRecordsUrl")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                else {
+                    break;
+                };
+                let more = query_more(t, s, &next, &plain)?;
+                if more.next_records_url.as_deref() == Some(next.as_str()) {
+                    return Err(Error::unexpected(
+                        200,
+                        None,
+                        "a child nextRecordsUrl points at the same page again",
+                        b"",
+                    ));
+                }
+                if let Some(Value::Array(list)) = nested.get_mut("records") {
+                    list.extend(more.records);
+                }
+                nested.insert("done".into(), Value::Bool(more.done));
+                match more.next_records_url {
+                    Some(n) => nested.insert("nextRecordsUrl".into(), Value::String(n)),
+                    None => nested.remove("nextRecordsUrl"),
+                };
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Follows every page until done or `max_records`. The cap trims the last
@@ -190,5 +249,104 @@ pub fn query_all_pages(
             ));
         }
         page = following;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{HttpRequest, HttpResponse, TransportError};
+    use crate::secret::Secret;
+
+    /// Answers each request with the next scripted body and records the paths.
+    struct Script(Vec<&'static str>, Vec<String>);
+
+    impl Transport for Script {
+        fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.1.push(req.url.path().to_string());
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: self.0.remove(0).as_bytes().to_vec(),
+            })
+        }
+    }
+
+    fn session() -> Session {
+        Session {
+            access_token: Secret::new("00Dx!token"),
+            instance_url: url::Url::parse("https://acme.my.salesforce.com").unwrap(),
+            identity_url: None,
+            org_id: None,
+            user_id: None,
+            token_type: "Bearer".into(),
+            issued_at: None,
+            scope: None,
+            refresh_token: None,
+            api_version: "62.0".into(),
+            signature_verified: false,
+            timeout_ms: 1000,
+        }
+    }
+
+    #[test]
+    fn child_pages_are_followed_when_asked() {
+        let parent = r#"{"totalSize":1,"done":true,"records":[{"Id":"001A","Contacts":{"totalSize":3,"done":false,
+            "nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[{"Id":"003A"}]}}]}"#;
+        let more1 = r#"{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gC-2","records":[{"Id":"003B"}]}"#;
+        let more2 = r#"{"totalSize":3,"done":true,"records":[{"Id":"003C"}]}"#;
+        let mut t = Script(vec![parent, more1, more2], Vec::new());
+        let opts = QueryOptions {
+            follow_children: true,
+            ..Default::default()
+        };
+        let page = query(
+            &mut t,
+            &session(),
+            "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
+            &opts,
+        )
+        .unwrap();
+        let contacts = &page.records[0]["Contacts"];
+        assert_eq!(contacts["done"], true);
+        assert!(contacts.get("nextRecordsUrl").is_none());
+        let ids: Vec<&str> = contacts["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["Id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["003A", "003B", "003C"]);
+        assert_eq!(t.1[1], "/services/data/v62.0/query/01gC-1");
+
+        let mut t = Script(vec![parent], Vec::new());
+        let page = query(
+            &mut t,
+            &session(),
+            "SELECT Id FROM Account",
+            &QueryOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            page.records[0]["Contacts"]["done"], false,
+            "not followed unless asked"
+        );
+    }
+
+    #[test]
+    fn a_page_without_a_way_forward_is_an_error() {
+        let mut t = Script(
+            vec![r#"{"totalSize":5,"done":false,"records":[]}"#],
+            Vec::new(),
+        );
+        assert!(matches!(
+            query(
+                &mut t,
+                &session(),
+                "SELECT Id FROM Account",
+                &QueryOptions::default()
+            ),
+            Err(Error::Unexpected { .. })
+        ));
     }
 }

@@ -22,6 +22,7 @@ async fn ten_thousand_records_arrive_complete_and_in_order() {
     let options = ops::QueryOptions {
         include_deleted: false,
         batch_size: None,
+        follow_children: false,
     };
     let all = client.query_all_pages(soql, options, None).await.unwrap();
     assert_eq!(
@@ -79,6 +80,7 @@ async fn collections_chunk_in_order_and_report_each_record() {
             ops::QueryOptions {
                 include_deleted: false,
                 batch_size: None,
+                follow_children: false,
             },
             None,
         )
@@ -113,6 +115,7 @@ async fn all_or_none_rolls_back_and_says_why() {
             ops::QueryOptions {
                 include_deleted: false,
                 batch_size: None,
+                follow_children: false,
             },
         )
         .await
@@ -207,6 +210,7 @@ async fn composite_references_and_rollback() {
             ops::QueryOptions {
                 include_deleted: false,
                 batch_size: None,
+                follow_children: false,
             },
         )
         .await

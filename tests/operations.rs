@@ -10,6 +10,7 @@ fn opts(batch: Option<u32>) -> ops::QueryOptions {
     ops::QueryOptions {
         include_deleted: false,
         batch_size: batch,
+        follow_children: false,
     }
 }
 
@@ -112,6 +113,7 @@ async fn records_and_query_all() {
     let all = ops::QueryOptions {
         include_deleted: true,
         batch_size: None,
+        follow_children: false,
     };
     assert_eq!(
         client.query(&soql, all).await.unwrap().total_size,

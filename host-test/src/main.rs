@@ -303,6 +303,7 @@ async fn query(
     let options = sf_host::ops::QueryOptions {
         include_deleted: all,
         batch_size: None,
+        follow_children: false,
     };
     let progress = std::io::stderr().is_terminal();
     // ndjson streams page by page; json and csv need every record first.

@@ -85,6 +85,7 @@ mod operations {
         QueryOptions {
             include_deleted: o.include_deleted,
             batch_size: o.batch_size,
+            follow_children: o.follow_children,
         }
     }
 

@@ -261,6 +261,7 @@ pub fn invoke(
             let opts = QueryOptions {
                 include_deleted: args["include_deleted"].as_bool().unwrap_or(false),
                 batch_size: None,
+                follow_children: true,
             };
             let max = args["max_records"].as_u64().unwrap_or(2000);
             let r = query::query_all_pages(t, s, arg(&args, "soql"), &opts, Some(max))?;
