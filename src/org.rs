@@ -2,33 +2,29 @@
 
 use crate::error::Error;
 use crate::http::{Method, Transport};
-use crate::rest::{self, CallRequest};
+use crate::rest::{self, CallRequest, Json};
 use crate::session::Session;
 use serde_json::Value;
 
-fn get_body(t: &mut dyn Transport, s: &Session, path: String) -> Result<String, Error> {
-    Ok(rest::execute(t, s, &CallRequest::new(Method::Get, path))?.body)
+fn get_json(t: &mut dyn Transport, s: &Session, path: String) -> Result<Json, Error> {
+    Ok(rest::execute(t, s, &CallRequest::new(Method::Get, path))?.into())
 }
 
-pub fn describe_global(t: &mut dyn Transport, s: &Session) -> Result<String, Error> {
-    get_body(t, s, format!("{}/sobjects", s.data_path()))
+pub fn describe_global(t: &mut dyn Transport, s: &Session) -> Result<Json, Error> {
+    get_json(t, s, format!("{}/sobjects", s.data_path()))
 }
 
-pub fn describe_sobject(
-    t: &mut dyn Transport,
-    s: &Session,
-    sobject: &str,
-) -> Result<String, Error> {
+pub fn describe_sobject(t: &mut dyn Transport, s: &Session, sobject: &str) -> Result<Json, Error> {
     let name = crate::records::api_name("sobject", sobject)?;
-    get_body(t, s, format!("{}/sobjects/{name}/describe", s.data_path()))
+    get_json(t, s, format!("{}/sobjects/{name}/describe", s.data_path()))
 }
 
-pub fn limits(t: &mut dyn Transport, s: &Session) -> Result<String, Error> {
-    get_body(t, s, format!("{}/limits", s.data_path()))
+pub fn limits(t: &mut dyn Transport, s: &Session) -> Result<Json, Error> {
+    get_json(t, s, format!("{}/limits", s.data_path()))
 }
 
-pub fn userinfo(t: &mut dyn Transport, s: &Session) -> Result<String, Error> {
-    get_body(t, s, "/services/oauth2/userinfo".into())
+pub fn userinfo(t: &mut dyn Transport, s: &Session) -> Result<Json, Error> {
+    get_json(t, s, "/services/oauth2/userinfo".into())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,7 +70,7 @@ pub fn version_key(v: &str) -> (u32, u32) {
     (major.parse().unwrap_or(0), minor.parse().unwrap_or(0))
 }
 
-pub fn search(t: &mut dyn Transport, s: &Session, sosl: &str) -> Result<String, Error> {
+pub fn search(t: &mut dyn Transport, s: &Session, sosl: &str) -> Result<Json, Error> {
     if !sosl.trim_start().to_ascii_uppercase().starts_with("FIND") {
         return Err(Error::request(
             "sosl",
@@ -85,9 +81,13 @@ pub fn search(t: &mut dyn Transport, s: &Session, sosl: &str) -> Result<String, 
     req.query.push(("q".into(), sosl.trim().to_string()));
     let resp = rest::execute(t, s, &req)?;
     // Current versions wrap the list in `searchRecords`; old ones sent it bare.
+    let found = |list: Value| Json {
+        body: list.to_string(),
+        limit_info: resp.limit_info.clone(),
+    };
     match resp.json()? {
         Value::Object(mut o) => match o.remove("searchRecords") {
-            Some(list @ Value::Array(_)) => Ok(list.to_string()),
+            Some(list @ Value::Array(_)) => Ok(found(list)),
             _ => Err(Error::unexpected(
                 resp.status,
                 None,
@@ -95,7 +95,7 @@ pub fn search(t: &mut dyn Transport, s: &Session, sosl: &str) -> Result<String, 
                 resp.body.as_bytes(),
             )),
         },
-        list @ Value::Array(_) => Ok(list.to_string()),
+        list @ Value::Array(_) => Ok(found(list)),
         _ => Err(Error::unexpected(
             resp.status,
             None,

@@ -2,7 +2,8 @@
 
 use crate::error::Error;
 use crate::http::{Method, Transport};
-use crate::rest::{self, CallRequest};
+use crate::limits::LimitInfo;
+use crate::rest::{self, CallRequest, Json};
 use crate::session::Session;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
@@ -79,13 +80,13 @@ pub fn get(
     sobject: &str,
     id: &str,
     fields: &[String],
-) -> Result<String, Error> {
+) -> Result<Json, Error> {
     let mut req = CallRequest::new(
         Method::Get,
         format!("{}/{}", sobjects(s, sobject)?, record_id(id)?),
     );
     field_list(&mut req, fields)?;
-    Ok(rest::execute(t, s, &req)?.body)
+    Ok(rest::execute(t, s, &req)?.into())
 }
 
 fn by_external_id(s: &Session, sobject: &str, field: &str, value: &str) -> Result<String, Error> {
@@ -107,10 +108,10 @@ pub fn get_by_external_id(
     field: &str,
     value: &str,
     fields: &[String],
-) -> Result<String, Error> {
+) -> Result<Json, Error> {
     let mut req = CallRequest::new(Method::Get, by_external_id(s, sobject, field, value)?);
     field_list(&mut req, fields)?;
-    Ok(rest::execute(t, s, &req)?.body)
+    Ok(rest::execute(t, s, &req)?.into())
 }
 
 pub fn create(
@@ -118,19 +119,29 @@ pub fn create(
     s: &Session,
     sobject: &str,
     fields_json: &str,
-) -> Result<String, Error> {
+) -> Result<Created, Error> {
     let mut req = CallRequest::new(Method::Post, sobjects(s, sobject)?);
     req.body = Some(fields_object(fields_json)?);
     let resp = rest::execute(t, s, &req)?;
     let body = resp.json()?;
-    body["id"].as_str().map(str::to_string).ok_or_else(|| {
+    let id = body["id"].as_str().map(str::to_string).ok_or_else(|| {
         Error::unexpected(
             resp.status,
             None,
             "create answered without an `id`",
             resp.body.as_bytes(),
         )
+    })?;
+    Ok(Created {
+        id,
+        limit_info: resp.limit_info,
     })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Created {
+    pub id: String,
+    pub limit_info: Option<LimitInfo>,
 }
 
 pub fn update(
@@ -139,27 +150,33 @@ pub fn update(
     sobject: &str,
     id: &str,
     fields_json: &str,
-) -> Result<(), Error> {
+) -> Result<Option<LimitInfo>, Error> {
     let mut req = CallRequest::new(
         Method::Patch,
         format!("{}/{}", sobjects(s, sobject)?, record_id(id)?),
     );
     req.body = Some(fields_object(fields_json)?);
-    rest::execute(t, s, &req).map(drop)
+    Ok(rest::execute(t, s, &req)?.limit_info)
 }
 
-pub fn delete(t: &mut dyn Transport, s: &Session, sobject: &str, id: &str) -> Result<(), Error> {
+pub fn delete(
+    t: &mut dyn Transport,
+    s: &Session,
+    sobject: &str,
+    id: &str,
+) -> Result<Option<LimitInfo>, Error> {
     let req = CallRequest::new(
         Method::Delete,
         format!("{}/{}", sobjects(s, sobject)?, record_id(id)?),
     );
-    rest::execute(t, s, &req).map(drop)
+    Ok(rest::execute(t, s, &req)?.limit_info)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpsertOutcome {
     pub id: Option<String>,
     pub created: bool,
+    pub limit_info: Option<LimitInfo>,
 }
 
 pub fn upsert(
@@ -178,12 +195,14 @@ pub fn upsert(
         return Ok(UpsertOutcome {
             id: None,
             created: resp.status == 201,
+            limit_info: resp.limit_info,
         });
     }
     let body = resp.json()?;
     Ok(UpsertOutcome {
         id: body["id"].as_str().map(str::to_string),
         created: body["created"].as_bool().unwrap_or(resp.status == 201),
+        limit_info: resp.limit_info,
     })
 }
 

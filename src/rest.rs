@@ -309,6 +309,28 @@ pub fn execute(
     interpret(transport.send(&http)?, &redactor)
 }
 
+/// A JSON answer and the `Sforce-Limit-Info` that came with it.
+#[derive(Clone, Debug)]
+pub struct Json {
+    pub body: String,
+    pub limit_info: Option<LimitInfo>,
+}
+
+impl From<CallResponse> for Json {
+    fn from(r: CallResponse) -> Self {
+        Self {
+            body: r.body,
+            limit_info: r.limit_info,
+        }
+    }
+}
+
+impl From<Json> for String {
+    fn from(j: Json) -> Self {
+        j.body
+    }
+}
+
 impl CallRequest {
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         Self {

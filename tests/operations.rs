@@ -90,7 +90,8 @@ async fn records_and_query_all() {
     let id = client
         .create_record("Account", r#"{"Name":"Ops Test é"}"#)
         .await
-        .unwrap();
+        .unwrap()
+        .id;
     client
         .update_record("Account", &id, r#"{"Industry":"Energy"}"#)
         .await
@@ -99,7 +100,8 @@ async fn records_and_query_all() {
         &client
             .get_record("Account", &id, &["Name".into(), "Industry".into()])
             .await
-            .unwrap(),
+            .unwrap()
+            .body,
     )
     .unwrap();
     assert_eq!(
@@ -135,7 +137,8 @@ async fn records_and_query_all() {
         &client
             .get_record_by_external_id("Account", "ExtId__c", "OPS/1 é", &[])
             .await
-            .unwrap(),
+            .unwrap()
+            .body,
     )
     .unwrap();
     assert_eq!(by_ext["Name"], "Upsert 2");
@@ -153,25 +156,41 @@ async fn records_and_query_all() {
 async fn org_metadata() {
     let mock = mock().await;
     let mut client = password_client(&mock);
-    let global: Value = serde_json::from_str(&client.describe_global().await.unwrap()).unwrap();
+    let global: Value =
+        serde_json::from_str(&client.describe_global().await.unwrap().body).unwrap();
     assert!(global["sobjects"]
         .as_array()
         .unwrap()
         .iter()
         .any(|o| o["name"] == "Account"));
     let account: Value =
-        serde_json::from_str(&client.describe_sobject("Account").await.unwrap()).unwrap();
+        serde_json::from_str(&client.describe_sobject("Account").await.unwrap().body).unwrap();
     assert!(account["fields"]
         .as_array()
         .unwrap()
         .iter()
         .any(|f| f["name"] == "Name"));
-    let limits: Value = serde_json::from_str(&client.limits().await.unwrap()).unwrap();
+    let limits: Value = serde_json::from_str(&client.limits().await.unwrap().body).unwrap();
     assert!(limits["DailyApiRequests"]["Max"].as_u64().is_some());
-    let me: Value = serde_json::from_str(&client.userinfo().await.unwrap()).unwrap();
+    let me: Value = serde_json::from_str(&client.userinfo().await.unwrap().body).unwrap();
     assert_eq!(
         me["preferred_username"],
         mock.credentials().username.as_str()
+    );
+    // Sforce-Limit-Info comes back with every operation's answer.
+    let usage = |l: Option<wit::LimitInfo>| l.and_then(|l| l.api_usage).map(|u| u.max);
+    assert_eq!(
+        usage(client.limits().await.unwrap().limit_info),
+        Some(15000)
+    );
+    let created = client
+        .create_record("Account", r#"{"Name":"Usage"}"#)
+        .await
+        .unwrap();
+    assert_eq!(usage(created.limit_info), Some(15000));
+    assert_eq!(
+        usage(client.delete_record("Account", &created.id).await.unwrap()),
+        Some(15000)
     );
     let versions = client.api_versions().await.unwrap();
     assert!(versions.len() > 10);
@@ -187,16 +206,23 @@ async fn bad_arguments_name_the_argument() {
         (
             client
                 .get_record("Account/../x", "001000000000001AAA", &[])
-                .await,
+                .await
+                .map(|r| r.body),
             "sobject",
         ),
-        (client.get_record("Account", "not-an-id", &[]).await, "id"),
         (
-            client.create_record("Account", "[1,2]").await,
+            client
+                .get_record("Account", "not-an-id", &[])
+                .await
+                .map(|r| r.body),
+            "id",
+        ),
+        (
+            client.create_record("Account", "[1,2]").await.map(|r| r.id),
             "fields-json",
         ),
         (
-            client.create_record("Account", "{oops").await,
+            client.create_record("Account", "{oops").await.map(|r| r.id),
             "fields-json",
         ),
         (
@@ -210,7 +236,13 @@ async fn bad_arguments_name_the_argument() {
                 .map(|p| p.records),
             "batch-size",
         ),
-        (client.search("SELECT Id FROM Account").await, "sosl"),
+        (
+            client
+                .search("SELECT Id FROM Account")
+                .await
+                .map(|r| r.body),
+            "sosl",
+        ),
     ];
     for (result, field) in cases {
         match component_error(result) {

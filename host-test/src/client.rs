@@ -202,7 +202,7 @@ impl Client {
         )
     }
 
-    pub async fn search(&mut self, sosl: &str) -> Result<String, HostError> {
+    pub async fn search(&mut self, sosl: &str) -> Result<ops::JsonResponse, HostError> {
         with_session!(self, salesforce_connector_operations, call_search(sosl))
     }
 
@@ -211,7 +211,7 @@ impl Client {
         sobject: &str,
         id: &str,
         fields: &[String],
-    ) -> Result<String, HostError> {
+    ) -> Result<ops::JsonResponse, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -225,7 +225,7 @@ impl Client {
         field: &str,
         value: &str,
         fields: &[String],
-    ) -> Result<String, HostError> {
+    ) -> Result<ops::JsonResponse, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -237,7 +237,7 @@ impl Client {
         &mut self,
         sobject: &str,
         fields_json: &str,
-    ) -> Result<String, HostError> {
+    ) -> Result<ops::CreatedRecord, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -250,7 +250,7 @@ impl Client {
         sobject: &str,
         id: &str,
         fields_json: &str,
-    ) -> Result<(), HostError> {
+    ) -> Result<Option<wit::LimitInfo>, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -258,7 +258,11 @@ impl Client {
         )
     }
 
-    pub async fn delete_record(&mut self, sobject: &str, id: &str) -> Result<(), HostError> {
+    pub async fn delete_record(
+        &mut self,
+        sobject: &str,
+        id: &str,
+    ) -> Result<Option<wit::LimitInfo>, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -280,7 +284,7 @@ impl Client {
         )
     }
 
-    pub async fn describe_global(&mut self) -> Result<String, HostError> {
+    pub async fn describe_global(&mut self) -> Result<ops::JsonResponse, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -288,7 +292,10 @@ impl Client {
         )
     }
 
-    pub async fn describe_sobject(&mut self, sobject: &str) -> Result<String, HostError> {
+    pub async fn describe_sobject(
+        &mut self,
+        sobject: &str,
+    ) -> Result<ops::JsonResponse, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -296,11 +303,11 @@ impl Client {
         )
     }
 
-    pub async fn limits(&mut self) -> Result<String, HostError> {
+    pub async fn limits(&mut self) -> Result<ops::JsonResponse, HostError> {
         with_session!(self, salesforce_connector_operations, call_limits())
     }
 
-    pub async fn userinfo(&mut self) -> Result<String, HostError> {
+    pub async fn userinfo(&mut self) -> Result<ops::JsonResponse, HostError> {
         with_session!(self, salesforce_connector_operations, call_userinfo())
     }
 

@@ -156,7 +156,7 @@ async fn run(cli: Cli) -> Result<(), HostError> {
                 Some(name) => client.describe_sobject(name).await?,
                 None => client.describe_global().await?,
             };
-            print_json(&body);
+            print_json(&body.body);
             Ok(())
         }
         Command::Get {
@@ -165,14 +165,15 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             fields,
         } => {
             let body = client(&cli).await?.get_record(sobject, id, fields).await?;
-            print_json(&body);
+            print_json(&body.body);
             Ok(())
         }
         Command::Create { sobject, data } => {
             let id = client(&cli)
                 .await?
                 .create_record(sobject, &read_data(data)?)
-                .await?;
+                .await?
+                .id;
             println!("{}", serde_json::json!({"id": id, "success": true}));
             Ok(())
         }

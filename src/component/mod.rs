@@ -108,6 +108,13 @@ mod operations {
             .collect()
     }
 
+    fn json_out(j: crate::rest::Json) -> wit_ops::JsonResponse {
+        wit_ops::JsonResponse {
+            body: j.body,
+            limit_info: j.limit_info.map(limits_out),
+        }
+    }
+
     fn page_out(p: QueryPage) -> wit_ops::QueryPage {
         wit_ops::QueryPage {
             records: json(p.records),
@@ -164,8 +171,8 @@ mod operations {
             })
         }
 
-        fn search(s: wit::Session, sosl: String) -> Result<String, wit::Error> {
-            with(s, |t, s| crate::org::search(t, s, &sosl))
+        fn search(s: wit::Session, sosl: String) -> Result<wit_ops::JsonResponse, wit::Error> {
+            with(s, |t, s| crate::org::search(t, s, &sosl)).map(json_out)
         }
 
         fn get_record(
@@ -173,8 +180,8 @@ mod operations {
             sobject: String,
             id: String,
             fields: Vec<String>,
-        ) -> Result<String, wit::Error> {
-            with(s, |t, s| crate::records::get(t, s, &sobject, &id, &fields))
+        ) -> Result<wit_ops::JsonResponse, wit::Error> {
+            with(s, |t, s| crate::records::get(t, s, &sobject, &id, &fields)).map(json_out)
         }
 
         fn get_record_by_external_id(
@@ -183,19 +190,24 @@ mod operations {
             field: String,
             value: String,
             fields: Vec<String>,
-        ) -> Result<String, wit::Error> {
+        ) -> Result<wit_ops::JsonResponse, wit::Error> {
             with(s, |t, s| {
                 crate::records::get_by_external_id(t, s, &sobject, &field, &value, &fields)
             })
+            .map(json_out)
         }
 
         fn create_record(
             s: wit::Session,
             sobject: String,
             fields_json: String,
-        ) -> Result<String, wit::Error> {
+        ) -> Result<wit_ops::CreatedRecord, wit::Error> {
             with(s, |t, s| {
                 crate::records::create(t, s, &sobject, &fields_json)
+            })
+            .map(|c| wit_ops::CreatedRecord {
+                id: c.id,
+                limit_info: c.limit_info.map(limits_out),
             })
         }
 
@@ -204,14 +216,19 @@ mod operations {
             sobject: String,
             id: String,
             fields_json: String,
-        ) -> Result<(), wit::Error> {
+        ) -> Result<Option<wit::LimitInfo>, wit::Error> {
             with(s, |t, s| {
                 crate::records::update(t, s, &sobject, &id, &fields_json)
             })
+            .map(|l| l.map(limits_out))
         }
 
-        fn delete_record(s: wit::Session, sobject: String, id: String) -> Result<(), wit::Error> {
-            with(s, |t, s| crate::records::delete(t, s, &sobject, &id))
+        fn delete_record(
+            s: wit::Session,
+            sobject: String,
+            id: String,
+        ) -> Result<Option<wit::LimitInfo>, wit::Error> {
+            with(s, |t, s| crate::records::delete(t, s, &sobject, &id)).map(|l| l.map(limits_out))
         }
 
         fn upsert_record(
@@ -227,23 +244,27 @@ mod operations {
             .map(|o| wit_ops::UpsertOutcome {
                 id: o.id,
                 created: o.created,
+                limit_info: o.limit_info.map(limits_out),
             })
         }
 
-        fn describe_global(s: wit::Session) -> Result<String, wit::Error> {
-            with(s, |t, s| crate::org::describe_global(t, s))
+        fn describe_global(s: wit::Session) -> Result<wit_ops::JsonResponse, wit::Error> {
+            with(s, |t, s| crate::org::describe_global(t, s)).map(json_out)
         }
 
-        fn describe_sobject(s: wit::Session, sobject: String) -> Result<String, wit::Error> {
-            with(s, |t, s| crate::org::describe_sobject(t, s, &sobject))
+        fn describe_sobject(
+            s: wit::Session,
+            sobject: String,
+        ) -> Result<wit_ops::JsonResponse, wit::Error> {
+            with(s, |t, s| crate::org::describe_sobject(t, s, &sobject)).map(json_out)
         }
 
-        fn limits(s: wit::Session) -> Result<String, wit::Error> {
-            with(s, |t, s| crate::org::limits(t, s))
+        fn limits(s: wit::Session) -> Result<wit_ops::JsonResponse, wit::Error> {
+            with(s, |t, s| crate::org::limits(t, s)).map(json_out)
         }
 
-        fn userinfo(s: wit::Session) -> Result<String, wit::Error> {
-            with(s, |t, s| crate::org::userinfo(t, s))
+        fn userinfo(s: wit::Session) -> Result<wit_ops::JsonResponse, wit::Error> {
+            with(s, |t, s| crate::org::userinfo(t, s)).map(json_out)
         }
 
         fn create_records(

@@ -209,7 +209,8 @@ fn strings(args: &Value, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn parsed(text: String) -> Value {
+fn parsed(text: impl Into<String>) -> Value {
+    let text = text.into();
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 
@@ -294,7 +295,7 @@ pub fn invoke(
             &strings(&args, "fields"),
         )?),
         "create_record" => {
-            json!({"id": records::create(t, s, arg(&args, "sobject"), &text(&args["fields"]))?, "success": true})
+            json!({"id": records::create(t, s, arg(&args, "sobject"), &text(&args["fields"]))?.id, "success": true})
         }
         "update_record" => {
             records::update(
