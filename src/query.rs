@@ -256,7 +256,6 @@ pub fn query_all_pages(
 mod tests {
     use super::*;
     use crate::http::{HttpRequest, HttpResponse, TransportError};
-    use crate::secret::Secret;
 
     /// Answers each request with the next scripted body and records the paths.
     struct Script(Vec<&'static str>, Vec<String>);
@@ -272,22 +271,7 @@ mod tests {
         }
     }
 
-    fn session() -> Session {
-        Session {
-            access_token: Secret::new("00Dx!token"),
-            instance_url: url::Url::parse("https://acme.my.salesforce.com").unwrap(),
-            identity_url: None,
-            org_id: None,
-            user_id: None,
-            token_type: "Bearer".into(),
-            issued_at: None,
-            scope: None,
-            refresh_token: None,
-            api_version: "62.0".into(),
-            signature_verified: false,
-            timeout_ms: 1000,
-        }
-    }
+    use crate::session::fixture as session;
 
     #[test]
     fn child_pages_are_followed_when_asked() {

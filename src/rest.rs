@@ -368,24 +368,8 @@ fn retry_after(resp: &HttpResponse) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
 
-    fn session() -> Session {
-        Session {
-            access_token: Secret::new("00Dtoken!secret"),
-            instance_url: url::Url::parse("https://acme.my.salesforce.com").unwrap(),
-            identity_url: None,
-            org_id: None,
-            user_id: None,
-            token_type: "Bearer".into(),
-            issued_at: None,
-            scope: None,
-            refresh_token: None,
-            api_version: "62.0".into(),
-            signature_verified: false,
-            timeout_ms: 1000,
-        }
-    }
+    use crate::session::fixture as session;
 
     fn get(path: &str) -> CallRequest {
         CallRequest {

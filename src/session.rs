@@ -28,3 +28,22 @@ impl Session {
         format!("/services/data/v{}", self.api_version)
     }
 }
+
+/// A session for unit tests: `https://acme.my.salesforce.com`, API 62.0.
+#[cfg(test)]
+pub(crate) fn fixture() -> Session {
+    Session {
+        access_token: Secret::new("00Dx!token-secret"),
+        instance_url: Url::parse("https://acme.my.salesforce.com").expect("valid"),
+        identity_url: None,
+        org_id: None,
+        user_id: None,
+        token_type: "Bearer".into(),
+        issued_at: None,
+        scope: None,
+        refresh_token: None,
+        api_version: "62.0".into(),
+        signature_verified: false,
+        timeout_ms: 1000,
+    }
+}
