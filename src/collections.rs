@@ -5,6 +5,7 @@
 
 use crate::error::{ApiErrorItem, Error};
 use crate::http::{Method, Transport};
+use crate::limits::LimitInfo;
 use crate::records::{api_name, record_id};
 use crate::rest::{self, CallRequest};
 use crate::session::Session;
@@ -34,6 +35,13 @@ impl RecordResult {
             }],
         }
     }
+}
+
+/// Every record's result, in input order, and the API usage last reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Batch {
+    pub results: Vec<RecordResult>,
+    pub limit_info: Option<LimitInfo>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,15 +170,20 @@ fn run_chunks(
     s: &Session,
     count: usize,
     mut request_for: impl FnMut(std::ops::Range<usize>) -> CallRequest,
-) -> Result<Vec<RecordResult>, Error> {
+) -> Result<Batch, Error> {
+    let mut limit_info = None;
     let mut results = Vec::with_capacity(count);
     let mut start = 0;
     while start < count {
         let range = start..(start + CHUNK).min(count);
         let len = range.len();
-        match rest::execute(t, s, &request_for(range.clone())).and_then(|r| parse_results(&r, len))
+        match rest::execute(t, s, &request_for(range.clone()))
+            .and_then(|r| parse_results(&r, len).map(|chunk| (chunk, r.limit_info)))
         {
-            Ok(mut chunk) => results.append(&mut chunk),
+            Ok((mut chunk, reported)) => {
+                results.append(&mut chunk);
+                limit_info = reported.or(limit_info);
+            }
             Err(e) => {
                 let maybe_written = matches!(
                     e,
@@ -196,12 +209,18 @@ fn run_chunks(
                 results.extend(
                     (0..skipped).map(|_| RecordResult::failed("NOT_ATTEMPTED", msg.clone())),
                 );
-                return Ok(results);
+                return Ok(Batch {
+                    results,
+                    limit_info,
+                });
             }
         }
         start += len;
     }
-    Ok(results)
+    Ok(Batch {
+        results,
+        limit_info,
+    })
 }
 
 fn body(records: &[Value], all_or_none: bool) -> String {
@@ -215,7 +234,7 @@ pub fn write(
     external_id_field: Option<&str>,
     records_json: &str,
     all_or_none: bool,
-) -> Result<Vec<RecordResult>, Error> {
+) -> Result<Batch, Error> {
     let (kind, method, path) = match external_id_field {
         Some(field) => (
             Write::Upsert,
@@ -247,7 +266,7 @@ pub fn update(
     sobject: &str,
     records_json: &str,
     all_or_none: bool,
-) -> Result<Vec<RecordResult>, Error> {
+) -> Result<Batch, Error> {
     let records = parse_records(sobject, records_json, Write::Update)?;
     let path = format!("{}/composite/sobjects", s.data_path());
     run_chunks(t, s, records.len(), |range| {
@@ -262,7 +281,7 @@ pub fn delete(
     s: &Session,
     ids: &[String],
     all_or_none: bool,
-) -> Result<Vec<RecordResult>, Error> {
+) -> Result<Batch, Error> {
     let ids = ids
         .iter()
         .map(|i| record_id(i))

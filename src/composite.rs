@@ -17,6 +17,13 @@ pub struct Subrequest {
     pub body: Option<String>,
 }
 
+/// Every subresponse, in request order, and the API usage reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Composite {
+    pub responses: Vec<Subresponse>,
+    pub limit_info: Option<crate::limits::LimitInfo>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subresponse {
     pub reference_id: String,
@@ -67,7 +74,7 @@ pub fn composite(
     s: &Session,
     all_or_none: bool,
     subs: &[Subrequest],
-) -> Result<Vec<Subresponse>, Error> {
+) -> Result<Composite, Error> {
     let entries = validate(s, subs)?;
     let mut req = CallRequest::new(Method::Post, format!("{}/composite", s.data_path()));
     req.body = Some(json!({ "allOrNone": all_or_none, "compositeRequest": entries }).to_string());
@@ -84,7 +91,8 @@ pub fn composite(
     let list = value["compositeResponse"]
         .as_array()
         .ok_or_else(|| bad("no `compositeResponse` array"))?;
-    list.iter()
+    let responses = list
+        .iter()
         .map(|item| {
             let headers = item["httpHeaders"]
                 .as_object()
@@ -112,5 +120,9 @@ pub fn composite(
                 },
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Composite {
+        responses,
+        limit_info: resp.limit_info.clone(),
+    })
 }

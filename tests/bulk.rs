@@ -57,7 +57,8 @@ async fn collections_chunk_in_order_and_report_each_record() {
     let results = client
         .create_records("Account", &Value::from(records).to_string(), false)
         .await
-        .unwrap();
+        .unwrap()
+        .results;
     assert_eq!(results.len(), 450);
     assert!(results.iter().all(|r| r.success && r.id.is_some()));
     let posts: Vec<usize> = mock
@@ -93,7 +94,7 @@ async fn collections_chunk_in_order_and_report_each_record() {
         .collect();
     assert_eq!(stored, ids, "ids come back in input order");
 
-    let deleted = client.delete_records(&ids, false).await.unwrap();
+    let deleted = client.delete_records(&ids, false).await.unwrap().results;
     assert!(deleted.iter().all(|r| r.success));
 }
 
@@ -102,7 +103,11 @@ async fn all_or_none_rolls_back_and_says_why() {
     let mock = mock().await;
     let mut client = password_client(&mock);
     let batch = r#"[{"Name":"AON 1"},{"Industry":"no name"},{"Name":"AON 3"}]"#;
-    let results = client.create_records("Account", batch, true).await.unwrap();
+    let results = client
+        .create_records("Account", batch, true)
+        .await
+        .unwrap()
+        .results;
     assert!(results.iter().all(|r| !r.success));
     assert_eq!(results[1].errors[0].error_code, "REQUIRED_FIELD_MISSING");
     assert_eq!(
@@ -125,7 +130,8 @@ async fn all_or_none_rolls_back_and_says_why() {
     let partial = client
         .create_records("Account", batch, false)
         .await
-        .unwrap();
+        .unwrap()
+        .results;
     assert_eq!(
         partial.iter().map(|r| r.success).collect::<Vec<_>>(),
         vec![true, false, true]
@@ -169,7 +175,8 @@ async fn composite_references_and_rollback() {
             ],
         )
         .await
-        .unwrap();
+        .unwrap()
+        .responses;
     assert_eq!(
         ok.iter().map(|r| r.status).collect::<Vec<_>>(),
         vec![201, 201, 200]
@@ -197,7 +204,8 @@ async fn composite_references_and_rollback() {
             ],
         )
         .await
-        .unwrap();
+        .unwrap()
+        .responses;
     assert_eq!(failed[1].status, 400);
     assert!(
         failed[0].body.contains("PROCESSING_HALTED"),

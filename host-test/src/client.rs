@@ -320,7 +320,7 @@ impl Client {
         sobject: &str,
         records_json: &str,
         all_or_none: bool,
-    ) -> Result<Vec<ops::RecordResult>, HostError> {
+    ) -> Result<ops::BatchResult, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -333,7 +333,7 @@ impl Client {
         sobject: &str,
         records_json: &str,
         all_or_none: bool,
-    ) -> Result<Vec<ops::RecordResult>, HostError> {
+    ) -> Result<ops::BatchResult, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -347,7 +347,7 @@ impl Client {
         external_id_field: &str,
         records_json: &str,
         all_or_none: bool,
-    ) -> Result<Vec<ops::RecordResult>, HostError> {
+    ) -> Result<ops::BatchResult, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -359,7 +359,7 @@ impl Client {
         &mut self,
         ids: &[String],
         all_or_none: bool,
-    ) -> Result<Vec<ops::RecordResult>, HostError> {
+    ) -> Result<ops::BatchResult, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -371,7 +371,7 @@ impl Client {
         &mut self,
         all_or_none: bool,
         requests: &[ops::Subrequest],
-    ) -> Result<Vec<ops::Subresponse>, HostError> {
+    ) -> Result<ops::CompositeResult, HostError> {
         with_session!(
             self,
             salesforce_connector_operations,
@@ -396,6 +396,16 @@ impl Client {
             .call_tools(&mut store)
             .await
             .map_err(|e| HostError::Trap(e.to_string()))
+    }
+
+    /// Switches the session to the newest API version the org serves.
+    pub async fn use_newest_api_version(&mut self) -> Result<&wit::Session, HostError> {
+        let upgraded: wit::Session = with_session!(
+            self,
+            salesforce_connector_operations,
+            call_use_newest_api_version()
+        )?;
+        Ok(self.session.insert(upgraded))
     }
 
     pub async fn authorize_url(

@@ -93,8 +93,10 @@ mod operations {
         serde_json::Value::Array(records).to_string()
     }
 
-    fn results_out(list: Vec<crate::collections::RecordResult>) -> Vec<wit_ops::RecordResult> {
-        list.into_iter()
+    fn results_out(batch: crate::collections::Batch) -> wit_ops::BatchResult {
+        let results = batch
+            .results
+            .into_iter()
             .map(|r| wit_ops::RecordResult {
                 id: r.id,
                 success: r.success,
@@ -105,7 +107,11 @@ mod operations {
                     .map(super::convert::api_error_item_out)
                     .collect(),
             })
-            .collect()
+            .collect();
+        wit_ops::BatchResult {
+            results,
+            limit_info: batch.limit_info.map(limits_out),
+        }
     }
 
     fn json_out(j: crate::rest::Json) -> wit_ops::JsonResponse {
@@ -272,7 +278,7 @@ mod operations {
             sobject: String,
             records: String,
             all_or_none: bool,
-        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+        ) -> Result<wit_ops::BatchResult, wit::Error> {
             with(s, |t, s| {
                 crate::collections::write(t, s, &sobject, None, &records, all_or_none)
             })
@@ -284,7 +290,7 @@ mod operations {
             sobject: String,
             records: String,
             all_or_none: bool,
-        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+        ) -> Result<wit_ops::BatchResult, wit::Error> {
             with(s, |t, s| {
                 crate::collections::update(t, s, &sobject, &records, all_or_none)
             })
@@ -297,7 +303,7 @@ mod operations {
             field: String,
             records: String,
             all_or_none: bool,
-        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+        ) -> Result<wit_ops::BatchResult, wit::Error> {
             with(s, |t, s| {
                 crate::collections::write(t, s, &sobject, Some(&field), &records, all_or_none)
             })
@@ -308,7 +314,7 @@ mod operations {
             s: wit::Session,
             ids: Vec<String>,
             all_or_none: bool,
-        ) -> Result<Vec<wit_ops::RecordResult>, wit::Error> {
+        ) -> Result<wit_ops::BatchResult, wit::Error> {
             with(s, |t, s| {
                 crate::collections::delete(t, s, &ids, all_or_none)
             })
@@ -319,7 +325,7 @@ mod operations {
             s: wit::Session,
             all_or_none: bool,
             requests: Vec<wit_ops::Subrequest>,
-        ) -> Result<Vec<wit_ops::Subresponse>, wit::Error> {
+        ) -> Result<wit_ops::CompositeResult, wit::Error> {
             let subs: Vec<crate::composite::Subrequest> = requests
                 .into_iter()
                 .map(|r| crate::composite::Subrequest {
@@ -332,16 +338,31 @@ mod operations {
             with(s, |t, s| {
                 crate::composite::composite(t, s, all_or_none, &subs)
             })
-            .map(|list| {
-                list.into_iter()
+            .map(|c| wit_ops::CompositeResult {
+                responses: c
+                    .responses
+                    .into_iter()
                     .map(|r| wit_ops::Subresponse {
                         reference_id: r.reference_id,
                         status: r.status,
                         headers: r.headers,
                         body: r.body,
                     })
-                    .collect()
+                    .collect(),
+                limit_info: c.limit_info.map(limits_out),
             })
+        }
+
+        fn use_newest_api_version(s: wit::Session) -> Result<wit::Session, wit::Error> {
+            with(s, |t, s| {
+                let newest = crate::org::api_versions(t, s)?.pop().ok_or_else(|| {
+                    Error::unexpected(200, None, "the org lists no API versions", b"")
+                })?;
+                let mut session = s.clone();
+                session.api_version = crate::config::normalize_api_version(&newest.version)?;
+                Ok(session)
+            })
+            .map(super::convert::session_out)
         }
 
         fn api_versions(s: wit::Session) -> Result<Vec<wit_ops::ApiVersion>, wit::Error> {

@@ -4,7 +4,7 @@
 
 mod schema;
 
-use crate::collections::{self, RecordResult};
+use crate::collections::{self, Batch};
 use crate::error::Error;
 use crate::http::{Method, Transport};
 use crate::query::QueryOptions;
@@ -214,7 +214,8 @@ fn parsed(text: impl Into<String>) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 
-fn results(list: Vec<RecordResult>) -> Value {
+fn results(batch: Batch) -> Value {
+    let list = batch.results;
     let ok = list.iter().filter(|r| r.success).count();
     let items: Vec<Value> = list
         .into_iter()
@@ -363,7 +364,8 @@ pub fn invoke(
                 })
                 .collect();
             let responses =
-                composite::composite(t, s, args["all_or_none"].as_bool().unwrap_or(false), &subs)?;
+                composite::composite(t, s, args["all_or_none"].as_bool().unwrap_or(false), &subs)?
+                    .responses;
             Value::Array(
                 responses
                     .into_iter()
