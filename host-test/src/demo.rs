@@ -269,6 +269,34 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         started.elapsed()
     );
 
+    step("typed operations and the agent tool catalog");
+    let query_options = sf_host::ops::QueryOptions {
+        include_deleted: false,
+        batch_size: None,
+        follow_children: false,
+    };
+    let capped = client
+        .query_all_pages("SELECT Id, Name FROM Account", query_options, Some(2100))
+        .await?;
+    println!(
+        "query-all-pages, max 2100: fetched {} of {} in {} pages, truncated: {}",
+        capped.fetched, capped.total_size, capped.pages, capped.truncated
+    );
+    let tools = client.tools().await?;
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    println!("{} tools: {}", tools.len(), names.join(", "));
+    let found = client
+        .invoke(
+            "soql_query",
+            r#"{"soql":"SELECT Name FROM Account WHERE Name LIKE 'Acme C%'","max_records":5}"#,
+        )
+        .await?;
+    println!("invoke soql_query -> {found}");
+    match client.invoke("soql_query", r#"{"soql":42}"#).await {
+        Err(e) => println!("invoke with a bad argument -> {e}"),
+        Ok(out) => println!("invoke with a bad argument -> unexpectedly {out}"),
+    }
+
     step("create, update, read, delete");
     let mut create = sf_host::get("/services/data/v62.0/sobjects/Account");
     create.method = wit::Method::Post;

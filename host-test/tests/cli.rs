@@ -74,6 +74,21 @@ async fn exit_codes_and_output() {
     assert_eq!(code, 0);
     assert!(out.lines().count() >= 2500, "all pages followed");
 
+    let (code, out, _) = sf_host(
+        &mock,
+        &[
+            "query",
+            "SELECT Name, Industry, Id FROM Account LIMIT 2",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("Name,Industry,Id\n"),
+        "columns follow the SELECT: {out}"
+    );
+
     let (code, out, err) = sf_host(
         &mock,
         &[
