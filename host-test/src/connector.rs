@@ -160,6 +160,18 @@ impl Connector {
             .map_err(|e| HostError::Load(format!("cannot write {}: {e}", out.display())))
     }
 
+    /// The interfaces the component imports, e.g. `wasi:http/outgoing-handler@0.2.12`.
+    pub fn imports(&self) -> Vec<String> {
+        let component = self.pre.instance_pre().component();
+        let mut names: Vec<String> = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
