@@ -414,7 +414,10 @@ async fn jwt_bearer_grant() {
         RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(&c.private_key_file).unwrap())
             .unwrap();
     let pkcs1_pem = std::fs::read_to_string(&c.private_key_pkcs1_file).unwrap();
-    assert!(pkcs1_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    assert!(
+        pkcs1_pem.trim_start().starts_with("-----BEGIN RSA")
+            && pkcs1_pem.contains("BEGIN RSA PRIVATE KEY")
+    );
     let pkcs1 = RsaPrivateKey::from_pkcs1_pem(&pkcs1_pem).unwrap();
     let exp = now_secs() + 180;
     let claims = |aud: &str, exp: Value| json!({"iss": c.client_id, "sub": c.username, "aud": aud, "exp": exp});

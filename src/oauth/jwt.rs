@@ -21,14 +21,14 @@ pub const LIFETIME_SECS: u64 = 180;
 /// PEM. Errors describe the problem, never the key.
 pub fn parse_key(pem: &Secret) -> Result<RsaPrivateKey, Error> {
     let pem = pem.expose().trim();
-    let key = if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
+    let key = if pem.contains("BEGIN RSA PRIVATE KEY") {
         RsaPrivateKey::from_pkcs1_pem(pem).map_err(|_| {
             Error::config(
                 FIELD,
                 "the PKCS#1 RSA key (BEGIN RSA PRIVATE KEY) could not be decoded",
             )
         })?
-    } else if pem.contains("-----BEGIN PRIVATE KEY-----") {
+    } else if pem.contains("BEGIN PRIVATE KEY") {
         RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| {
             Error::config(
                 FIELD,
@@ -48,7 +48,7 @@ pub fn parse_key(pem: &Secret) -> Result<RsaPrivateKey, Error> {
     } else {
         return Err(Error::config(
             FIELD,
-            "is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)",
+            "is not a PEM private key (expected a BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY block)",
         ));
     };
     if key.size() < 256 {
