@@ -127,38 +127,11 @@ fn parse_results(resp: &rest::CallResponse, expected: usize) -> Result<Vec<Recor
                 errors: o
                     .get("errors")
                     .and_then(Value::as_array)
-                    .map(|errs| errs.iter().filter_map(error_item).collect())
+                    .map(|errs| errs.iter().filter_map(rest::error_item).collect())
                     .unwrap_or_default(),
             })
         })
         .collect()
-}
-
-/// Collections errors carry `statusCode` where REST errors carry `errorCode`.
-fn error_item(v: &Value) -> Option<ApiErrorItem> {
-    let o = v.as_object()?;
-    Some(ApiErrorItem {
-        error_code: o
-            .get("statusCode")
-            .or_else(|| o.get("errorCode"))?
-            .as_str()?
-            .to_string(),
-        message: o
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        fields: o
-            .get("fields")
-            .and_then(Value::as_array)
-            .map(|f| {
-                f.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    })
 }
 
 /// Runs one request per chunk, in order. A chunk whose request fails marks

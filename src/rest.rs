@@ -160,37 +160,40 @@ pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error>
     })
 }
 
-fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
-    let item = |v: &Value| -> Option<ApiErrorItem> {
-        let o = v.as_object()?;
-        let code = o
-            .get("errorCode")
-            .or_else(|| o.get("statusCode"))
-            .or_else(|| o.get("error"))?;
-        let message = o
-            .get("message")
-            .or_else(|| o.get("error_description"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let fields = o
-            .get("fields")
-            .and_then(Value::as_array)
-            .map(|f| {
-                f.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        Some(ApiErrorItem {
-            error_code: code.as_str()?.to_string(),
-            message: message.to_string(),
-            fields,
+/// One entry of an error list: REST's `errorCode`, collections'
+/// `statusCode`, or OAuth's `error`/`error_description`.
+pub fn error_item(v: &Value) -> Option<ApiErrorItem> {
+    let o = v.as_object()?;
+    let code = o
+        .get("errorCode")
+        .or_else(|| o.get("statusCode"))
+        .or_else(|| o.get("error"))?;
+    let message = o
+        .get("message")
+        .or_else(|| o.get("error_description"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let fields = o
+        .get("fields")
+        .and_then(Value::as_array)
+        .map(|f| {
+            f.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
         })
-    };
+        .unwrap_or_default();
+    Some(ApiErrorItem {
+        error_code: code.as_str()?.to_string(),
+        message: message.to_string(),
+        fields,
+    })
+}
+
+fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
     match value {
-        Value::Array(items) if !items.is_empty() => items.iter().map(item).collect(),
-        Value::Object(_) => item(value).map(|i| vec![i]),
+        Value::Array(items) if !items.is_empty() => items.iter().map(error_item).collect(),
+        Value::Object(_) => error_item(value).map(|i| vec![i]),
         _ => None,
     }
 }
