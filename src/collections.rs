@@ -3,6 +3,9 @@
 //! whole, the results still say exactly which records were written, which
 //! were not, and which are unknown.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{ApiErrorItem, Error};
 use crate::http::{Method, Transport};
 use crate::limits::LimitInfo;
@@ -142,7 +145,7 @@ fn run_chunks(
     t: &mut dyn Transport,
     s: &Session,
     count: usize,
-    mut request_for: impl FnMut(std::ops::Range<usize>) -> CallRequest,
+    mut request_for: impl FnMut(core::ops::Range<usize>) -> CallRequest,
 ) -> Result<Batch, Error> {
     let mut limit_info = None;
     let mut results = Vec::with_capacity(count);

@@ -1,6 +1,9 @@
 //! Composite: up to 25 subrequests in one call, later ones referring to
 //! earlier results with `@{referenceId.field}`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::http::{Method, Transport};
 use crate::rest::{self, CallRequest};
@@ -42,7 +45,7 @@ fn validate(session: &Session, subs: &[Subrequest]) -> Result<Vec<Value>, Error>
             ),
         ));
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = alloc::collections::BTreeSet::new();
     subs.iter()
         .enumerate()
         .map(|(i, sub)| {

@@ -1,5 +1,8 @@
 //! What `authenticate` is given, and its validation into settings.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::secret::{Redactor, Secret};
 use crate::urls;

@@ -1,5 +1,8 @@
 //! The one error type of the component, mirroring the WIT `error` variant.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::limits::LimitInfo;
 use core::fmt;
 
@@ -141,4 +144,4 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}

@@ -2,6 +2,9 @@
 //! Salesforce logic reaches the network (wasi:http in the component, a script
 //! in unit tests).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::time::Duration;
 use url::Url;
 

@@ -1,5 +1,8 @@
 //! The identity URL: `https://login.salesforce.com/id/{orgId}/{userId}`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 fn is_sf_id(s: &str) -> bool {
     (s.len() == 15 || s.len() == 18) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }

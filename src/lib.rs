@@ -3,6 +3,22 @@
 //! Everything that knows Salesforce is plain Rust over plain data and is
 //! tested natively; the wasi:http edge and the WIT bindings live in
 //! `component/`, compiled only for wasm32.
+//!
+//! The crate is `no_std` + `alloc`, so the component links no libc and
+//! imports nothing but wasi:http and the few interfaces it calls itself.
+
+// Natively (unit tests, fuzzing) std stays, for the test harness.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+/// What `std`'s prelude would give every module.
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 pub mod collections;
 pub mod composite;

@@ -1,5 +1,8 @@
 //! `Sforce-Limit-Info`: `api-usage=25/15000; per-app-api-usage=17/250(appName=x)`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Usage {
     pub used: u64,

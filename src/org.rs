@@ -1,5 +1,8 @@
 //! What the org says about itself: objects, limits, the user, API versions.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::http::{Method, Transport};
 use crate::rest::{self, CallRequest, Json};

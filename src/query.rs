@@ -1,6 +1,9 @@
 //! SOQL queries: one page, the next page, or every page up to a cap (never a
 //! silent truncation).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::http::{Method, Transport};
 use crate::limits::LimitInfo;

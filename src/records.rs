@@ -1,5 +1,8 @@
 //! sObject records: read, create, update, delete, upsert by external id.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::http::{Method, Transport};
 use crate::limits::LimitInfo;

@@ -1,5 +1,8 @@
 //! One REST call: where it may go, and what its answer means.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::{ApiErrorItem, Error};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::limits::{self, LimitInfo};

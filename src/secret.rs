@@ -1,5 +1,8 @@
 //! Values that must never be printed: passwords, tokens, keys.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::fmt;
 
 /// A string that redacts itself in `Debug` and has no `Display`.

@@ -1,5 +1,8 @@
 //! An authenticated session.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::secret::Secret;
 use url::Url;
 

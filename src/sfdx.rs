@@ -1,6 +1,9 @@
 //! SFDX auth URLs: `force://clientId:clientSecret:refreshToken@instance`, as
 //! printed by `sf org display --verbose` and stored in `SFDX_AUTH_URL`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::config::{Config, Grant};
 use crate::error::Error;
 use crate::secret::Secret;

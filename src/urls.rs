@@ -1,6 +1,9 @@
 //! Which URLs the connector talks to: https only (http for loopback), no
 //! Lightning UI hosts, and the bearer token only to the instance origin.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use url::{Host, Url};
 

@@ -1,5 +1,8 @@
 //! WIT values <-> the crate's own types. Secrets are wrapped on the way in.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::wit;
 use crate::config::{Config, Grant};
 use crate::error::Error;

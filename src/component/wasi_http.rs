@@ -1,6 +1,9 @@
 //! The one place a request leaves the component: a blocking client over
 //! `wasi:http/outgoing-handler`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{

@@ -1,6 +1,9 @@
 //! The JWT bearer assertion: RS256 over `{"alg":"RS256"}.{iss,sub,aud,exp}`,
 //! signed here so the private key never leaves the component.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,6 +1,9 @@
 //! OAuth 2.0 against `/services/oauth2/token`: one request builder per grant
 //! and one response parser for all of them.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 pub mod jwt;
 pub mod pkce;
 pub mod token;

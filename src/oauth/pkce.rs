@@ -1,6 +1,9 @@
 //! The browser half of the web server flow: the authorize URL with state and
 //! an S256 PKCE challenge.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -117,7 +120,7 @@ mod tests {
         assert_eq!(start.code_verifier.expose().len(), 128);
         let url = url::Url::parse(&start.url).unwrap();
         assert_eq!(url.path(), "/services/oauth2/authorize");
-        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        let q: alloc::collections::BTreeMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(q["code_challenge"], challenge(start.code_verifier.expose()));
         assert_eq!(q["state"], start.state);
         assert_eq!(q["scope"], "api refresh_token");

@@ -1,5 +1,8 @@
 //! The token endpoint's answer: a session, or an OAuth error with a hint.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::config::{Grant, Settings};
 use crate::error::Error;
 use crate::http::HttpResponse;

@@ -2,6 +2,9 @@
 //! description written for a language model and a JSON Schema (draft
 //! 2020-12) for its arguments; `invoke` validates and runs them.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod schema;
 
 use crate::collections::{self, Batch};

@@ -3,6 +3,9 @@
 //! additionalProperties, enum, items, minItems/maxItems, minLength,
 //! minimum/maximum), and names the offending argument in every error.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::error::Error;
 use serde_json::Value;
 
