@@ -13,6 +13,7 @@
 extern crate alloc;
 
 /// What `std`'s prelude would give every module.
+#[allow(unused_imports)]
 mod prelude {
     pub use alloc::borrow::ToOwned;
     pub use alloc::string::{String, ToString};

@@ -5,7 +5,7 @@ use crate::bindings::{Salesforce, SalesforcePre};
 use crate::egress::Egress;
 use crate::error::HostError;
 use std::path::{Path, PathBuf};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, HasData, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -21,6 +21,32 @@ pub struct HostState {
     http: WasiHttpCtx,
     table: ResourceTable,
     egress: Egress,
+}
+
+/// Gives `wasi:io` its view of the state: the resource table.
+struct HasIo;
+
+impl HasData for HasIo {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+/// Exactly the component's imports and nothing else: no filesystem, sockets,
+/// environment, stdio or exit, so a component that asked for more would fail
+/// to link instead of quietly getting it. README, "Imports", says why each
+/// one is needed.
+pub fn link_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+    use wasmtime_wasi::p2::bindings::{clocks, random};
+    use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
+    use wasmtime_wasi_io::bindings::wasi::io;
+
+    io::error::add_to_linker::<_, HasIo>(linker, |t| &mut t.table)?;
+    io::poll::add_to_linker::<_, HasIo>(linker, |t| &mut t.table)?;
+    io::streams::add_to_linker::<_, HasIo>(linker, |t| &mut t.table)?;
+    clocks::wall_clock::add_to_linker::<_, WasiClocks>(linker, |t| t.clocks())?;
+    clocks::monotonic_clock::add_to_linker::<_, WasiClocks>(linker, |t| t.clocks())?;
+    random::random::add_to_linker::<_, WasiRandom>(linker, |t| t.random())?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
 }
 
 impl WasiView for HostState {
@@ -110,10 +136,7 @@ impl Connector {
             }
         };
         let mut linker = Linker::<HostState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| HostError::Load(format!("linking WASI: {e}")))?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
-            .map_err(|e| HostError::Load(format!("linking wasi:http: {e}")))?;
+        link_imports(&mut linker).map_err(|e| HostError::Load(format!("linking WASI: {e}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {
             HostError::Load(format!("{} does not fit this host: {e}", path.display()))
         })?;

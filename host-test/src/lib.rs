@@ -31,3 +31,5 @@ pub use bindings::{ops, tools, wit};
 pub use client::{get, parse_sfdx_url, Client, ClientOptions};
 pub use connector::{default_component_path, Connector};
 pub use error::HostError;
+/// The wasmtime this host is built on, for embedders and tests.
+pub use {wasmtime, wasmtime_wasi};

@@ -120,12 +120,12 @@ impl Guest for Component {
 export!(Component);
 
 mod operations {
-    use crate::prelude::*;
     use super::convert::{error_out, limits_out};
     use super::exports::salesforce::connector::operations as wit_ops;
     use super::exports::salesforce::connector::types as wit;
     use super::wasi_http::WasiHttp;
     use crate::error::Error;
+    use crate::prelude::*;
     use crate::query::{QueryOptions, QueryPage};
     use crate::session::Session;
 
