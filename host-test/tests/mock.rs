@@ -1944,3 +1944,304 @@ async fn child_relationship_subqueries() {
         (400, "MALFORMED_QUERY")
     );
 }
+
+// ---- chaos -------------------------------------------------------------------
+
+use sf_host::mock::{Chaos, ChaosFault};
+
+/// What came back for one request under chaos, however broken.
+struct Wire {
+    /// 0 if not even a status line arrived.
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// The body ended where its framing said (Content-Length, last chunk, or EOF).
+    complete: bool,
+    elapsed: Duration,
+}
+
+impl Wire {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// One request on a fresh connection, read until the server closes it; never
+/// panics on what the server sends.
+async fn send_wire(mock: &Mock, method: &str, path: &str, req: Req<'_>) -> Wire {
+    let started = Instant::now();
+    let host = mock.http_url().trim_start_matches("http://").to_string();
+    let mut s = TcpStream::connect(&host).await.expect("connect");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in &req.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = req.body.unwrap_or_default();
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut out = head.into_bytes();
+    out.extend_from_slice(&body);
+    let mut raw = Vec::new();
+    if s.write_all(&out).await.is_ok() {
+        let _ = s.read_to_end(&mut raw).await;
+    }
+    let mut wire = Wire {
+        status: 0,
+        headers: vec![],
+        body: vec![],
+        complete: false,
+        elapsed: started.elapsed(),
+    };
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return wire;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    wire.status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    wire.headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+        .collect();
+    let rest = &raw[split + 4..];
+    if wire.header("transfer-encoding") == Some("chunked") {
+        let mut rest = rest;
+        while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+            let Some(len) = std::str::from_utf8(&rest[..eol])
+                .ok()
+                .and_then(|l| usize::from_str_radix(l.trim(), 16).ok())
+            else {
+                break;
+            };
+            if len == 0 {
+                wire.complete = true;
+                break;
+            }
+            let data = &rest[eol + 2..];
+            wire.body.extend_from_slice(&data[..len.min(data.len())]);
+            if data.len() < len + 2 {
+                break;
+            }
+            rest = &data[len + 2..];
+        }
+    } else {
+        wire.body = rest.to_vec();
+        wire.complete = match wire.header("content-length") {
+            Some(n) => n.parse() == Ok(rest.len()),
+            None => true,
+        };
+    }
+    wire
+}
+
+fn chaos(seed: u64, rate: f64, stall_ms: u64, huge_bytes: usize) -> Chaos {
+    Chaos {
+        rate,
+        stall: Duration::from_millis(stall_ms),
+        huge_bytes,
+        ..Chaos::new(seed)
+    }
+}
+
+/// A token, a query locator for "query more" and an Account id, fetched before chaos starts.
+async fn chaos_fixtures(mock: &Mock) -> (String, String, String) {
+    let tok = token(mock).await;
+    let page = send(
+        mock,
+        "GET",
+        &format!("{V}/query?{}", q("SELECT Id, Name FROM Account")),
+        Req::default()
+            .bearer(&tok)
+            .header("Sforce-Query-Options", "batchSize=200"),
+    )
+    .await
+    .json();
+    let more = page["nextRecordsUrl"].as_str().unwrap().to_string();
+    let id = page["records"][0]["Id"].as_str().unwrap().to_string();
+    (tok, more, id)
+}
+
+/// The `i`-th request of a mixed client: token, query, query more, get, create, update.
+async fn chaos_request(mock: &Mock, i: usize, (tok, more, id): &(String, String, String)) -> Wire {
+    let auth = || Req::default().bearer(tok);
+    match i % 6 {
+        0 => {
+            let form = password_form(mock);
+            let req = Req::default().form(&pairs(&form));
+            send_wire(mock, "POST", "/services/oauth2/token", req).await
+        }
+        1 => {
+            let path = format!("{V}/query?{}", q("SELECT Id, Name FROM Account"));
+            let req = auth().header("Sforce-Query-Options", "batchSize=200");
+            send_wire(mock, "GET", &path, req).await
+        }
+        2 => send_wire(mock, "GET", more, auth()).await,
+        3 => send_wire(mock, "GET", &format!("{V}/sobjects/Account/{id}"), auth()).await,
+        4 => {
+            let req = auth().json(json!({ "Name": format!("Chaos {i}") }));
+            send_wire(mock, "POST", &format!("{V}/sobjects/Account"), req).await
+        }
+        _ => {
+            let req = auth().json(json!({ "Industry": "Chaos" }));
+            let path = format!("{V}/sobjects/Account/{id}");
+            send_wire(mock, "PATCH", &path, req).await
+        }
+    }
+}
+
+/// What each fault must look like on the wire.
+fn check_fault(f: ChaosFault, w: &Wire, c: &Chaos, mock: &Mock) -> bool {
+    use ChaosFault::*;
+    let ct = w.header("content-type").unwrap_or("");
+    match f {
+        WrongStatus => [
+            200, 201, 204, 300, 301, 400, 401, 403, 404, 409, 410, 429, 500, 502, 503, 504,
+        ]
+        .contains(&w.status),
+        Throttled => [429, 503].contains(&w.status),
+        TruncatedJson | InvalidJson | DeepNesting => w.json().is_none(),
+        Html200 => w.status == 200 && ct.starts_with("text/html"),
+        Html500 => w.status == 500 && ct.starts_with("text/html"),
+        EmptyJson => w.status == 200 && w.body.is_empty() && ct.starts_with("application/json"),
+        WrongContentType => !ct.starts_with("application/json"),
+        MissingFields | WrongTypes | DuplicateFields => w.json().is_some(),
+        HugeSized => {
+            w.body.len() == c.huge_bytes
+                && w.header("content-length") == Some(&c.huge_bytes.to_string())
+        }
+        HugeChunked => w.body.len() == c.huge_bytes && w.header("content-length").is_none(),
+        SlowFirstByte => w.elapsed >= c.stall,
+        SlowDrip => w.elapsed >= c.stall || w.body.len() <= 8,
+        ResetMidBody => !w.complete,
+        InvalidUtf8 => std::str::from_utf8(&w.body).is_err(),
+        AbsurdLimitInfo => {
+            let values: Vec<&str> = w
+                .headers
+                .iter()
+                .filter(|(k, _)| k == "sforce-limit-info")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            values.len() > 1
+                || values
+                    .iter()
+                    .any(|v| v.len() > 64 || !v.ends_with("/15000"))
+        }
+        HostileNextRecordsUrl => w.json().is_some_and(|p| {
+            let next = p["nextRecordsUrl"].as_str().unwrap_or("");
+            !next.starts_with("/services/data/") || next.contains("..")
+        }),
+        HostileInstanceUrl => w
+            .json()
+            .is_some_and(|t| t["instance_url"] != json!(mock.http_url())),
+        Redirect => {
+            [301, 302, 307, 308].contains(&w.status)
+                && w.header("location")
+                    .is_some_and(|l| l.starts_with(&c.other_origin))
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chaos_serves_every_fault_without_hanging() {
+    let mock = start().await;
+    let fixtures = chaos_fixtures(&mock).await;
+    let c = chaos(20240611, 1.0, 50, 3 << 20);
+    mock.knobs().set_chaos(Some(c.clone()));
+    let started = Instant::now();
+    for i in 0..300 {
+        let w = tokio::time::timeout(Duration::from_secs(5), chaos_request(&mock, i, &fixtures))
+            .await
+            .unwrap_or_else(|_| panic!("request {i} hung"));
+        let history = mock.knobs().chaos_history();
+        assert_eq!(history.len(), i + 1);
+        let fault = history[i].expect("rate 1.0 always faults");
+        assert!(
+            check_fault(fault, &w, &c, &mock),
+            "request {i}: {fault} looked wrong: {} {:?} {:?}",
+            w.status,
+            format!("{:?}", w.headers)
+                .chars()
+                .take(500)
+                .collect::<String>(),
+            String::from_utf8_lossy(&w.body[..w.body.len().min(300)])
+        );
+    }
+    let served = mock.knobs().chaos_served();
+    eprintln!("chaos: 300 requests in {:?}: {served:?}", started.elapsed());
+    assert_eq!(served.len(), ChaosFault::ALL.len());
+    let missing: Vec<_> = served.iter().filter(|(_, n)| *n == 0).collect();
+    assert!(missing.is_empty(), "never served: {missing:?}");
+
+    // Still healthy afterwards.
+    mock.knobs().set_chaos(None);
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/sobjects/Account/{}", fixtures.2),
+        Req::default().bearer(&fixtures.0),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        mock.knobs().chaos_served(),
+        served,
+        "counts stay after stopping"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chaos_replays_the_same_faults_for_the_same_seed() {
+    let mock = start().await;
+    let fixtures = chaos_fixtures(&mock).await;
+    let mut runs = vec![];
+    for seed in [7, 7, 8] {
+        mock.knobs().set_chaos(Some(chaos(seed, 0.5, 1, 64 << 10)));
+        for i in 0..60 {
+            tokio::time::timeout(Duration::from_secs(5), chaos_request(&mock, i, &fixtures))
+                .await
+                .expect("no hang");
+        }
+        let names: Vec<&str> = mock
+            .knobs()
+            .chaos_history()
+            .iter()
+            .map(|f| f.map_or("-", ChaosFault::name))
+            .collect();
+        assert_eq!(names.len(), 60);
+        runs.push(names);
+    }
+    assert_eq!(runs[0], runs[1], "same seed, same faults");
+    assert_ne!(runs[0], runs[2], "another seed, other faults");
+    assert!(runs[0].contains(&"-") && runs[0].iter().any(|n| *n != "-"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chaos_at_rate_zero_answers_normally() {
+    let mock = start().await;
+    let fixtures = chaos_fixtures(&mock).await;
+    mock.knobs().set_chaos(Some(chaos(1, 0.0, 50, 1 << 20)));
+    for i in 0..12 {
+        let w = chaos_request(&mock, i, &fixtures).await;
+        let want = [200, 200, 200, 200, 201, 204][i % 6];
+        assert_eq!(w.status, want, "{}", String::from_utf8_lossy(&w.body));
+        assert!(w.complete);
+        if want != 204 {
+            let v = w.json().expect("JSON");
+            assert!(v.is_object(), "{v}");
+            assert_eq!(
+                w.header("content-type"),
+                Some("application/json;charset=UTF-8")
+            );
+        }
+    }
+    assert_eq!(mock.knobs().chaos_history(), vec![None; 12]);
+    assert!(mock.knobs().chaos_served().iter().all(|(_, n)| *n == 0));
+}

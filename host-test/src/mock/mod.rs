@@ -8,6 +8,7 @@
 //! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`;
 //! `rest` is the session gate in front of `/services/data/vNN.N`.
 
+mod chaos;
 mod collections;
 mod composite;
 mod credentials;
@@ -27,6 +28,7 @@ mod tls;
 mod token;
 mod versions;
 
+pub use chaos::{Chaos, ChaosFault};
 pub use credentials::Credentials;
 pub use state::{Fault, Knobs, LoggedRequest};
 
@@ -302,7 +304,7 @@ pub(crate) fn api_router(st: Arc<Shared>) -> Router {
 }
 
 /// Outermost layer: log the request with its whole body, then apply the
-/// fault and delay knobs before anything else sees it.
+/// fault, chaos and delay knobs before anything else sees it.
 async fn front(
     State(st): State<Arc<Shared>>,
     Extension(listener): Extension<Listener>,
@@ -341,17 +343,28 @@ async fn front(
     });
     // Taken on arrival so "the next n requests" holds even if a client gives up mid-delay.
     let fault = st.knobs.take_fault();
+    let chaos = match fault {
+        None => st.knobs.chaos_draw(&parts.method, &parts.uri),
+        Some(_) => None,
+    };
     if let Some(d) = st.knobs.delay() {
         tokio::time::sleep(d).await;
     }
-    match fault {
-        Some(f) => fault_response(f),
-        // Path extractors would answer such a path in plain text, not Salesforce's shape.
-        None if !path_ok => errors::not_found().into_response(),
-        None => {
+    if let Some(f) = fault {
+        return fault_response(f);
+    }
+    let real = async move {
+        if path_ok {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
+        } else {
+            // Path extractors would answer such a path in plain text, not Salesforce's shape.
+            errors::not_found().into_response()
         }
+    };
+    match chaos {
+        Some(draw) => draw.serve(real).await,
+        None => real.await,
     }
 }
 

@@ -1,9 +1,11 @@
 //! What the mock remembers between requests: credentials, issued tokens and
 //! codes, the request log, and the knobs tests turn while it runs.
 
+use crate::mock::chaos::{self, Chaos, ChaosFault};
 use crate::mock::credentials::Credentials;
 use crate::mock::data::Store;
 use crate::mock::query::Cursor;
+use axum::http::{Method, Uri};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -62,6 +64,8 @@ struct KnobValues {
     faults: Vec<Fault>,
     tamper_signature: bool,
     instance_url_override: Option<String>,
+    chaos: Option<Chaos>,
+    chaos_run: chaos::Run,
 }
 
 /// Switches tests turn while the mock runs. All take `&self`.
@@ -109,6 +113,30 @@ impl Knobs {
         lock(&self.values).instance_url_override = url;
     }
 
+    /// With `Some`, start a chaos run: each request from now on draws from
+    /// the seed and its sequence number (0, 1, …) whether and how it fails;
+    /// see `ChaosFault`. Requests a `fail_next` fault answers draw nothing.
+    /// `None` stops drawing; the counts stay readable until the next run.
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        let mut v = lock(&self.values);
+        if chaos.is_some() {
+            v.chaos_run = chaos::Run::default();
+        }
+        v.chaos = chaos;
+    }
+
+    /// How often each chaos fault was drawn in the current or last run, every
+    /// fault listed (in `ChaosFault::ALL` order), those never drawn with 0.
+    pub fn chaos_served(&self) -> Vec<(String, usize)> {
+        lock(&self.values).chaos_run.served()
+    }
+
+    /// The draw of each request of the current or last chaos run, in sequence
+    /// order; `None` where the request was answered normally.
+    pub fn chaos_history(&self) -> Vec<Option<ChaosFault>> {
+        lock(&self.values).chaos_run.history()
+    }
+
     /// Back to defaults (issued tokens stay as they are).
     pub fn reset(&self) {
         *lock(&self.values) = KnobValues::default();
@@ -130,6 +158,11 @@ impl Knobs {
         } else {
             Some(v.faults.remove(0))
         }
+    }
+    pub(crate) fn chaos_draw(&self, method: &Method, uri: &Uri) -> Option<chaos::Draw> {
+        let v = &mut *lock(&self.values);
+        let cfg = v.chaos.as_ref()?;
+        v.chaos_run.draw(cfg, method, uri)
     }
     pub(crate) fn tamper_signature(&self) -> bool {
         lock(&self.values).tamper_signature
