@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 use crate::error::Error;
+use crate::retry::RetryPolicy;
 use crate::secret::{Redactor, Secret};
 use crate::urls;
 use core::time::Duration;
@@ -11,6 +12,8 @@ use url::Url;
 
 pub const DEFAULT_API_VERSION: &str = "62.0";
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+const MAX_RESPONSE_BYTES_RANGE: core::ops::RangeInclusive<u64> = 1024..=1024 * 1024 * 1024;
 /// Versions up to 30.0 are retired (REST answers 410 GONE).
 const OLDEST_API_MAJOR: u32 = 31;
 
@@ -66,6 +69,24 @@ pub struct Config {
     pub grant: Grant,
     pub api_version: Option<String>,
     pub timeout_ms: Option<u32>,
+    pub max_response_bytes: Option<u64>,
+    pub retry: Option<RetryPolicy>,
+    /// `host` or `host:port` entries trusted as `instance_url`.
+    pub allowed_hosts: Vec<String>,
+}
+
+/// What every request of a session is held to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub timeout_ms: u32,
+    pub max_response_bytes: u64,
+    pub retry: RetryPolicy,
+}
+
+impl Limits {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms.into())
+    }
 }
 
 /// The validated parts every grant needs.
@@ -75,12 +96,16 @@ pub struct Settings {
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
     pub api_version: String,
-    pub timeout_ms: u32,
+    pub limits: Limits,
+    /// Where the token may go besides Salesforce's domains and the login host.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Settings {
-    pub fn timeout(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms.into())
+    /// The `instance_url` of a token response (or of access-token reuse),
+    /// checked against where this configuration lets the token go.
+    pub fn instance_url(&self, raw: &str) -> Result<Url, urls::InstanceProblem> {
+        urls::parse_instance(raw, &self.login_url, &self.allowed_hosts)
     }
 
     pub fn client_id(&self) -> Result<&str, Error> {
@@ -161,6 +186,21 @@ impl Config {
                 format!("{timeout_ms} is out of range; use 1 to 600000 milliseconds"),
             ));
         }
+        let max_response_bytes = self
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        if !MAX_RESPONSE_BYTES_RANGE.contains(&max_response_bytes) {
+            return Err(Error::config(
+                "max-response-bytes",
+                format!("{max_response_bytes} is out of range; use 1024 to 1073741824 bytes"),
+            ));
+        }
+        let retry = self.retry.unwrap_or_default().validate()?;
+        let allowed_hosts = self
+            .allowed_hosts
+            .iter()
+            .map(|h| urls::parse_allowed_host(h))
+            .collect::<Result<_, _>>()?;
         let client_secret = self
             .client_secret
             .as_ref()
@@ -171,7 +211,12 @@ impl Config {
             client_id: trimmed(&self.client_id),
             client_secret,
             api_version,
-            timeout_ms,
+            limits: Limits {
+                timeout_ms,
+                max_response_bytes,
+                retry,
+            },
+            allowed_hosts,
         };
         self.check_grant(&settings)?;
         Ok(settings)
@@ -312,6 +357,9 @@ mod tests {
             grant: Grant::ClientCredentials { basic_auth: false },
             api_version: None,
             timeout_ms: None,
+            max_response_bytes: None,
+            retry: None,
+            allowed_hosts: Vec::new(),
         }
     }
 

@@ -52,6 +52,8 @@ pub enum Error {
         excerpt: String,
     },
     Denied(String),
+    /// The body exceeded the limit (bytes); nothing of it was used.
+    TooLarge(u64),
 }
 
 impl Error {
@@ -140,6 +142,10 @@ impl fmt::Display for Error {
                 content_type.as_deref().unwrap_or("none")
             ),
             Self::Denied(m) => write!(f, "denied by host policy: {m}"),
+            Self::TooLarge(limit) => write!(
+                f,
+                "the response body is larger than {limit} bytes; raise max-response-bytes if that is expected"
+            ),
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     pub timeout: Duration,
+    /// Largest response body to accept, in bytes.
+    pub max_body: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -73,14 +75,23 @@ pub enum TransportError {
     /// The host's policy refused the request.
     Denied(String),
     Timeout(String),
-    /// Refused, DNS, TLS, reset, protocol error.
+    /// Refused, DNS, TLS, protocol error.
     Network(String),
+    /// The connection dropped after the request went out: worth retrying
+    /// when the request is idempotent.
+    Reset(String),
     /// The response body exceeded the size limit.
     TooLarge(u64),
 }
 
 pub trait Transport {
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Waits before a retry.
+    fn sleep(&mut self, duration: Duration);
+
+    /// Randomness for backoff jitter (not for secrets).
+    fn jitter(&mut self) -> u64;
 }
 
 impl From<TransportError> for crate::error::Error {
@@ -89,13 +100,64 @@ impl From<TransportError> for crate::error::Error {
         match e {
             TransportError::Denied(m) => Error::Denied(m),
             TransportError::Timeout(m) => Error::Timeout(m),
-            TransportError::Network(m) => Error::Transport(m),
-            TransportError::TooLarge(limit) => Error::Unexpected {
-                status: 0,
-                content_type: None,
-                reason: format!("response body larger than the {limit}-byte limit"),
-                excerpt: String::new(),
-            },
+            TransportError::Network(m) | TransportError::Reset(m) => Error::Transport(m),
+            TransportError::TooLarge(limit) => Error::TooLarge(limit),
+        }
+    }
+}
+
+/// A transport that plays back canned outcomes, for unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    pub struct Scripted {
+        outcomes: Vec<Result<HttpResponse, TransportError>>,
+        /// Requests sent so far, and their paths.
+        pub sent: usize,
+        pub paths: Vec<String>,
+        pub slept: Vec<Duration>,
+    }
+
+    impl Scripted {
+        pub fn new(outcomes: Vec<Result<HttpResponse, TransportError>>) -> Self {
+            Self {
+                outcomes,
+                sent: 0,
+                paths: Vec::new(),
+                slept: Vec::new(),
+            }
+        }
+
+        pub fn request(method: Method) -> HttpRequest {
+            HttpRequest {
+                method,
+                url: Url::parse("https://acme.my.salesforce.com/services/data/v62.0/limits")
+                    .expect("valid"),
+                headers: Vec::new(),
+                body: None,
+                timeout: Duration::from_secs(1),
+                max_body: 1024,
+            }
+        }
+    }
+
+    impl Transport for Scripted {
+        fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.sent += 1;
+            self.paths.push(req.url.path().to_string());
+            if self.outcomes.is_empty() {
+                return Err(TransportError::Network("script exhausted".into()));
+            }
+            self.outcomes.remove(0)
+        }
+
+        fn sleep(&mut self, d: Duration) {
+            self.slept.push(d);
+        }
+
+        fn jitter(&mut self) -> u64 {
+            self.sent as u64
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod org;
 pub mod query;
 pub mod records;
 pub mod rest;
+pub mod retry;
 pub mod secret;
 pub mod session;
 pub mod sfdx;

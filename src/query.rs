@@ -258,20 +258,25 @@ pub fn query_all_pages(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{HttpRequest, HttpResponse, TransportError};
+    use crate::http::HttpResponse;
 
     /// Answers each request with the next scripted body and records the paths.
-    struct Script(Vec<&'static str>, Vec<String>);
+    use crate::http::testing::Scripted;
 
-    impl Transport for Script {
-        fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-            self.1.push(req.url.path().to_string());
-            Ok(HttpResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: self.0.remove(0).as_bytes().to_vec(),
-            })
-        }
+    /// 200 JSON answers, in order.
+    fn script(bodies: &[&str]) -> Scripted {
+        Scripted::new(
+            bodies
+                .iter()
+                .map(|b| {
+                    Ok(HttpResponse {
+                        status: 200,
+                        headers: vec![("content-type".into(), "application/json".into())],
+                        body: b.as_bytes().to_vec(),
+                    })
+                })
+                .collect(),
+        )
     }
 
     use crate::session::fixture as session;
@@ -282,7 +287,7 @@ mod tests {
             "nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[{"Id":"003A"}]}}]}"#;
         let more1 = r#"{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gC-2","records":[{"Id":"003B"}]}"#;
         let more2 = r#"{"totalSize":3,"done":true,"records":[{"Id":"003C"}]}"#;
-        let mut t = Script(vec![parent, more1, more2], Vec::new());
+        let mut t = script(&[parent, more1, more2]);
         let opts = QueryOptions {
             follow_children: true,
             ..Default::default()
@@ -304,9 +309,9 @@ mod tests {
             .map(|r| r["Id"].as_str().unwrap())
             .collect();
         assert_eq!(ids, ["003A", "003B", "003C"]);
-        assert_eq!(t.1[1], "/services/data/v62.0/query/01gC-1");
+        assert_eq!(t.paths[1], "/services/data/v62.0/query/01gC-1");
 
-        let mut t = Script(vec![parent], Vec::new());
+        let mut t = script(&[parent]);
         let page = query(
             &mut t,
             &session(),
@@ -322,10 +327,7 @@ mod tests {
 
     #[test]
     fn a_page_without_a_way_forward_is_an_error() {
-        let mut t = Script(
-            vec![r#"{"totalSize":5,"done":false,"records":[]}"#],
-            Vec::new(),
-        );
+        let mut t = script(&[r#"{"totalSize":5,"done":false,"records":[]}"#]);
         assert!(matches!(
             query(
                 &mut t,

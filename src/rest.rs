@@ -3,7 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use crate::error::{ApiErrorItem, Error};
+use crate::error::{self, ApiErrorItem, Error};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::limits::{self, LimitInfo};
 use crate::secret::Redactor;
@@ -159,7 +159,8 @@ pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error>
         url,
         headers,
         body,
-        timeout: core::time::Duration::from_millis(session.timeout_ms.into()),
+        timeout: session.limits.timeout(),
+        max_body: session.limits.max_response_bytes,
     })
 }
 
@@ -259,13 +260,21 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
                 status: 429,
                 code: "429".into(),
                 message: "too many requests".into(),
-                retry_after_seconds: retry_after(&resp),
+                retry_after_seconds: crate::retry::retry_after_seconds(&resp),
             });
         }
+        let reason = match resp.header("location") {
+            Some(to) if (301..=308).contains(&resp.status) => format!(
+                "a redirect to {} was not followed (the bearer token never leaves the \
+                 instance); use the final host as the login or instance URL",
+                redactor.scrub(&error::excerpt(to.as_bytes()))
+            ),
+            _ => format!("status {} without Salesforce's error array", resp.status),
+        };
         return Err(Error::unexpected(
             resp.status,
             ct.as_deref(),
-            format!("status {} without Salesforce's error array", resp.status),
+            reason,
             &scrubbed(&resp.body),
         ));
     };
@@ -289,7 +298,7 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
             status: resp.status,
             code: e.error_code.clone(),
             message: e.message.clone(),
-            retry_after_seconds: retry_after(&resp),
+            retry_after_seconds: crate::retry::retry_after_seconds(&resp),
         });
     }
     Err(Error::Api {
@@ -312,7 +321,8 @@ pub fn execute(
     if let Some(t) = &session.refresh_token {
         redactor.add(t);
     }
-    interpret(transport.send(&http)?, &redactor)
+    let resp = crate::retry::send(transport, &http, &session.limits.retry)?;
+    interpret(resp, &redactor)
 }
 
 /// A JSON answer and the `Sforce-Limit-Info` that came with it.
@@ -364,11 +374,6 @@ impl CallResponse {
             )
         })
     }
-}
-
-fn retry_after(resp: &HttpResponse) -> Option<u32> {
-    resp.header("retry-after")
-        .and_then(|v| v.trim().parse().ok())
 }
 
 #[cfg(test)]

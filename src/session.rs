@@ -3,6 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::config::Limits;
 use crate::secret::Secret;
 use url::Url;
 
@@ -22,7 +23,7 @@ pub struct Session {
     pub refresh_token: Option<Secret>,
     pub api_version: String,
     pub signature_verified: bool,
-    pub timeout_ms: u32,
+    pub limits: Limits,
 }
 
 impl Session {
@@ -47,6 +48,10 @@ pub(crate) fn fixture() -> Session {
         refresh_token: None,
         api_version: "62.0".into(),
         signature_verified: false,
-        timeout_ms: 1000,
+        limits: Limits {
+            timeout_ms: 1000,
+            max_response_bytes: 1 << 20,
+            retry: crate::retry::RetryPolicy::default(),
+        },
     }
 }

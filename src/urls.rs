@@ -117,7 +117,84 @@ pub fn is_generic_login_host(url: &Url) -> bool {
 
 /// Validates the `instance_url` of a token response: it is where the bearer
 /// token goes next, so it must be https and never a UI host.
-pub fn parse_instance(raw: &str) -> Result<Url, String> {
+/// Salesforce's API domains (commercial, government, China, legacy).
+const SALESFORCE_DOMAINS: [&str; 6] = [
+    "salesforce.com",
+    "force.com",
+    "salesforce.mil",
+    "sfcrmproducts.cn",
+    "cloudforce.com",
+    "database.com",
+];
+
+pub fn is_salesforce_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    SALESFORCE_DOMAINS.iter().any(|d| {
+        host.strip_suffix(d)
+            .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
+    })
+}
+
+/// An `allowed-hosts` entry: `host` or `host:port`, nothing else.
+pub fn parse_allowed_host(raw: &str) -> Result<String, Error> {
+    let entry = raw.trim().to_ascii_lowercase();
+    let bad = || {
+        Error::config(
+            "allowed-hosts",
+            format!("`{raw}` is not a host or host:port (no scheme, path or credentials)"),
+        )
+    };
+    if entry.is_empty() || entry.contains(['/', '@', '?', '#', ' ']) {
+        return Err(bad());
+    }
+    let url = Url::parse(&format!("https://{entry}")).map_err(|_| bad())?;
+    let host = url.host_str().ok_or_else(bad)?;
+    Ok(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// Where a bearer token may be sent: a Salesforce domain, the configured
+/// login host (its exact origin), or a host the configuration allows.
+fn trusted_instance(url: &Url, login: &Url, allowed: &[String]) -> bool {
+    let host = host_of(url);
+    if url.origin() == login.origin() || is_salesforce_host(&host) {
+        return true;
+    }
+    let with_port = url.port().map(|p| format!("{host}:{p}"));
+    allowed
+        .iter()
+        .any(|a| *a == host || Some(a) == with_port.as_ref())
+}
+
+/// Why a token response's `instance_url` is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InstanceProblem {
+    /// Not a usable https origin.
+    Malformed(String),
+    /// Well formed, but not somewhere this configuration lets the token go.
+    Untrusted(String),
+}
+
+/// A token response's `instance_url`, checked against where this
+/// configuration lets the token go.
+pub fn parse_instance(raw: &str, login: &Url, allowed: &[String]) -> Result<Url, InstanceProblem> {
+    let url = instance_origin(raw).map_err(InstanceProblem::Malformed)?;
+    if !trusted_instance(&url, login, allowed) {
+        return Err(InstanceProblem::Untrusted(format!(
+            "the token response names {} as instance_url, which is not a Salesforce \
+             domain or the login host; the token was not sent there (add it to \
+             allowed-hosts if it really is your org)",
+            origin(&url)
+        )));
+    }
+    Ok(url)
+}
+
+/// An instance URL's origin: https (http only on loopback), a host, no
+/// credentials, not a Lightning UI host.
+pub fn instance_origin(raw: &str) -> Result<Url, String> {
     let url =
         Url::parse(raw.trim()).map_err(|e| format!("instance_url `{raw}` is not a URL ({e})"))?;
     let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
@@ -173,13 +250,50 @@ mod tests {
 
     #[test]
     fn instance_urls() {
+        let login = Url::parse("https://login.salesforce.com").unwrap();
+        let check = |raw: &str| parse_instance(raw, &login, &[]);
         assert_eq!(
-            origin(&parse_instance("https://acme.my.salesforce.com/").unwrap()),
+            origin(&check("https://acme.my.salesforce.com/").unwrap()),
             "https://acme.my.salesforce.com"
         );
-        assert!(parse_instance("http://acme.my.salesforce.com").is_err());
-        assert!(parse_instance("https://acme.lightning.force.com").is_err());
-        assert!(parse_instance("javascript:alert(1)").is_err());
-        assert!(parse_instance("http://127.0.0.1:9").is_ok());
+        for ok in [
+            "https://acme--uat.sandbox.my.salesforce.com",
+            "https://na1.salesforce.com",
+            "https://acme.my.salesforce.mil",
+            "https://acme.my.sfcrmproducts.cn",
+            "https://x.cloudforce.com",
+            "https://x.database.com",
+            "https://acme.my.site.force.com",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://acme.my.salesforce.com",
+            "https://acme.lightning.force.com",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "https://evil.example.com",
+            "https://salesforce.com.evil.example",
+            "https://evilsalesforce.com",
+            "https://salesforce.com",
+            "http://127.0.0.1:9",
+            "//evil.example.com",
+        ] {
+            assert!(check(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_login_host_and_allowed_hosts_are_trusted() {
+        let login = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert!(parse_instance("http://127.0.0.1:8080", &login, &[]).is_ok());
+        assert!(parse_instance("http://127.0.0.1:9090", &login, &[]).is_err());
+        let allowed = [parse_allowed_host("127.0.0.1:9090").unwrap()];
+        assert!(parse_instance("http://127.0.0.1:9090", &login, &allowed).is_ok());
+        let any_port = [parse_allowed_host("Proxy.Example.com").unwrap()];
+        assert!(parse_instance("https://proxy.example.com:8443", &login, &any_port).is_ok());
+        for bad in ["https://x.com", "x.com/path", "u@x.com", "", "a b"] {
+            assert!(parse_allowed_host(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -213,6 +213,9 @@ async fn access_token_reuse_makes_no_login() {
             }),
             api_version: Some("v60.0".into()),
             timeout_ms: None,
+            max_response_bytes: None,
+            retry: None,
+            allowed_hosts: None,
         },
     );
     let r = reuse

@@ -154,19 +154,24 @@ async fn hostile_and_broken_answers_become_typed_errors() {
         wit::Error::UnexpectedResponse(_)
     ));
 
-    mock.knobs().fail_next(
-        1,
-        Fault::Status {
-            status: 503,
-            content_type: "text/html".into(),
-            body: "<html>Service Unavailable</html>".into(),
-            retry_after: None,
-        },
-    );
+    // A GET is retried through a passing 503, and gives up after 3 retries.
+    let unavailable = Fault::Status {
+        status: 503,
+        content_type: "text/html".into(),
+        body: "<html>Service Unavailable</html>".into(),
+        retry_after: None,
+    };
+    mock.clear_requests();
+    mock.knobs().fail_next(1, unavailable.clone());
+    assert_eq!(client.call(&limits).await.expect("retried").status, 200);
+    assert_eq!(mock.requests().len(), 2);
+    mock.clear_requests();
+    mock.knobs().fail_next(4, unavailable);
     match component_error(client.call(&limits).await) {
         wit::Error::UnexpectedResponse(u) => assert_eq!(u.status, 503),
         other => panic!("{other:?}"),
     }
+    assert_eq!(mock.requests().len(), 4, "one attempt and 3 retries");
 
     mock.knobs().fail_next(
         1,
@@ -257,6 +262,9 @@ async fn a_stalled_server_times_out_within_the_bound() {
         &mock,
         wit::Config {
             timeout_ms: Some(2_000),
+            max_response_bytes: None,
+            retry: None,
+            allowed_hosts: None,
             ..config(&mock, &mock.http_url(), password_grant(&mock))
         },
     );

@@ -135,6 +135,9 @@ fn client_with_timeout(mock: &sf_host::mock::Mock, ms: u32) -> sf_host::Client {
         mock,
         wit::Config {
             timeout_ms: Some(ms),
+            max_response_bytes: None,
+            retry: None,
+            allowed_hosts: None,
             ..config(mock, &mock.http_url(), password_grant(mock))
         },
     )

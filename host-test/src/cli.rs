@@ -71,6 +71,21 @@ pub struct Connection {
     pub api_version: Option<String>,
     #[arg(long, env = "SF_TIMEOUT_MS", global = true)]
     pub timeout_ms: Option<u32>,
+    /// Largest response body accepted, in bytes (default 32 MiB).
+    #[arg(long, env = "SF_MAX_RESPONSE_BYTES", global = true)]
+    pub max_response_bytes: Option<u64>,
+    /// Retries of idempotent calls after a 5xx, 429 or reset (default 3; 0 = off).
+    #[arg(long, env = "SF_RETRIES", global = true)]
+    pub retries: Option<u32>,
+    /// A host (or host:port) besides Salesforce's domains that may be the
+    /// instance URL; repeatable, or comma-separated in the variable.
+    #[arg(
+        long = "allow-host",
+        env = "SF_ALLOWED_HOSTS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
     /// The component to run; default: the one built from this repository.
     #[arg(long, env = "SF_COMPONENT", global = true)]
     pub component: Option<PathBuf>,
@@ -261,6 +276,12 @@ impl Connection {
             grant,
             api_version: self.api_version.clone(),
             timeout_ms: self.timeout_ms,
+            max_response_bytes: self.max_response_bytes,
+            retry: self.retries.map(|max_retries| wit::RetryPolicy {
+                max_retries,
+                ..sf_host::client::default_retry()
+            }),
+            allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
         })
     }
 }

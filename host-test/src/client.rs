@@ -140,9 +140,15 @@ impl Client {
             .map_err(|e| HostError::Trap(e.to_string()))?;
         let session = result?;
         // The login host chose the instance; trust it only on a Salesforce
-        // domain (or loopback). Anything else stays denied, so the guest's
-        // calls fail with `denied` instead of carrying the token away.
-        if crate::egress::is_trusted_instance(&session.instance_url) {
+        // domain, the login origin or an allowed host. Anything else stays
+        // denied, so the guest's calls fail with `denied` instead of carrying
+        // the token away.
+        let allowed = self.config.allowed_hosts.as_deref().unwrap_or_default();
+        if crate::egress::is_trusted_instance(
+            &session.instance_url,
+            login_origin(&self.config),
+            allowed,
+        ) {
             self.policy.allow(&session.instance_url);
         }
         Ok(self.session.insert(session))
@@ -444,5 +450,15 @@ pub fn get(path: impl Into<String>) -> wit::Request {
         query: Vec::new(),
         headers: Vec::new(),
         body: None,
+    }
+}
+
+/// The component's default retry policy (3 retries, 250 ms doubling, 10 s
+/// longest wait), for callers that change one field.
+pub fn default_retry() -> wit::RetryPolicy {
+    wit::RetryPolicy {
+        max_retries: 3,
+        initial_backoff_ms: 250,
+        max_backoff_ms: 10_000,
     }
 }

@@ -21,6 +21,9 @@ fn base_config(mock: &Mock, login_url: &str, grant: wit::Grant) -> wit::Config {
         grant,
         api_version: None,
         timeout_ms: None,
+        max_response_bytes: None,
+        retry: None,
+        allowed_hosts: None,
     }
 }
 
@@ -214,6 +217,9 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
             }),
             api_version: None,
             timeout_ms: None,
+            max_response_bytes: None,
+            retry: None,
+            allowed_hosts: None,
         },
         options.clone(),
     )?;

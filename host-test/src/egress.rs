@@ -39,19 +39,27 @@ const SALESFORCE_SUFFIXES: [&str; 6] = [
     ".database.com",
 ];
 
-/// https on a Salesforce domain, or any loopback origin (mocks and tests).
-pub fn is_trusted_instance(origin: &str) -> bool {
+/// Whether the bearer token may follow an `instance_url` to `origin`: https
+/// on a Salesforce domain, the login origin itself, or a `host` / `host:port`
+/// the configuration allows. The component applies the same rule; the host
+/// checks again so that a swapped-in component cannot widen it.
+pub fn is_trusted_instance(origin: &str, login_origin: Option<&str>, allowed: &[String]) -> bool {
     let Ok(url) = url::Url::parse(origin) else {
         return false;
     };
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    loopback || (url.scheme() == "https" && SALESFORCE_SUFFIXES.iter().any(|s| host.ends_with(s)))
+    let normalized = url.origin().ascii_serialization();
+    if login_origin.and_then(origin_of).as_deref() == Some(normalized.as_str()) {
+        return true;
+    }
+    if url.scheme() == "https" && SALESFORCE_SUFFIXES.iter().any(|s| host.ends_with(s)) {
+        return true;
+    }
+    let with_port = url.port().map(|p| format!("{host}:{p}"));
+    allowed.iter().any(|a| {
+        let a = a.trim().to_ascii_lowercase();
+        a == host || Some(&a) == with_port.as_ref()
+    })
 }
 
 impl Policy {
@@ -126,9 +134,19 @@ mod tests {
         p.allow("http://127.0.0.1:8080");
         assert!(p.allows("http://127.0.0.1:8080"));
         assert!(!p.allows("http://127.0.0.1:8081"));
-        assert!(is_trusted_instance("https://acme.my.salesforce.com"));
-        assert!(is_trusted_instance("http://127.0.0.1:9"));
-        assert!(!is_trusted_instance("http://acme.my.salesforce.com"));
-        assert!(!is_trusted_instance("https://salesforce.com.evil.example"));
+        let trusted = |o: &str| is_trusted_instance(o, Some("http://127.0.0.1:8080"), &[]);
+        assert!(trusted("https://acme.my.salesforce.com"));
+        assert!(trusted("http://127.0.0.1:8080"));
+        assert!(
+            !trusted("http://127.0.0.1:9"),
+            "loopback is not trusted as such"
+        );
+        assert!(!trusted("http://acme.my.salesforce.com"));
+        assert!(!trusted("https://salesforce.com.evil.example"));
+        assert!(is_trusted_instance(
+            "http://127.0.0.1:9",
+            None,
+            &["127.0.0.1:9".into()]
+        ));
     }
 }

@@ -29,7 +29,8 @@ impl HostError {
                 E::ApiError(_)
                 | E::MultipleChoices(_)
                 | E::RateLimited(_)
-                | E::UnexpectedResponse(_) => 4,
+                | E::UnexpectedResponse(_)
+                | E::ResponseTooLarge(_) => 4,
                 E::Transport(_) | E::Timeout(_) => 5,
                 E::Denied(_) => 6,
             },
@@ -55,6 +56,7 @@ impl HostError {
                 E::Timeout(_) => "timeout",
                 E::UnexpectedResponse(_) => "unexpected_response",
                 E::Denied(_) => "denied",
+                E::ResponseTooLarge(_) => "response_too_large",
             },
         }
     }
@@ -112,6 +114,10 @@ impl fmt::Display for HostError {
                     u.excerpt
                 ),
                 E::Denied(m) => write!(f, "denied by host policy: {m}"),
+                E::ResponseTooLarge(limit) => write!(
+                    f,
+                    "the response body is larger than {limit} bytes; raise max-response-bytes if that is expected"
+                ),
             },
         }
     }

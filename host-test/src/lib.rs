@@ -12,6 +12,9 @@
 //!     grant: wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
 //!     api_version: None,
 //!     timeout_ms: None,
+//!     max_response_bytes: None,
+//!     retry: None,
+//!     allowed_hosts: None,
 //! };
 //! let mut client = Client::new(connector, config, ClientOptions::default())?;
 //! let limits = client.call(&sf_host::get("/services/data/v62.0/limits")).await?;

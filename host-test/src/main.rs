@@ -281,6 +281,9 @@ fn placeholder_config() -> wit::Config {
         grant: wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
         api_version: None,
         timeout_ms: None,
+        max_response_bytes: None,
+        retry: None,
+        allowed_hosts: None,
     }
 }
 

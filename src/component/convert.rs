@@ -4,11 +4,12 @@
 use crate::prelude::*;
 
 use super::wit;
-use crate::config::{Config, Grant};
+use crate::config::{Config, Grant, Limits};
 use crate::error::Error;
 use crate::http::Method;
 use crate::limits::LimitInfo;
 use crate::rest::{CallRequest, CallResponse};
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::session::Session;
 
@@ -47,6 +48,25 @@ pub fn config_in(c: wit::Config) -> Config {
         grant,
         api_version: c.api_version,
         timeout_ms: c.timeout_ms,
+        max_response_bytes: c.max_response_bytes,
+        retry: c.retry.map(retry_in),
+        allowed_hosts: c.allowed_hosts.unwrap_or_default(),
+    }
+}
+
+fn retry_in(r: wit::RetryPolicy) -> RetryPolicy {
+    RetryPolicy {
+        max_retries: r.max_retries,
+        initial_backoff_ms: r.initial_backoff_ms,
+        max_backoff_ms: r.max_backoff_ms,
+    }
+}
+
+fn retry_out(r: RetryPolicy) -> wit::RetryPolicy {
+    wit::RetryPolicy {
+        max_retries: r.max_retries,
+        initial_backoff_ms: r.initial_backoff_ms,
+        max_backoff_ms: r.max_backoff_ms,
     }
 }
 
@@ -65,6 +85,9 @@ pub fn config_out(c: Config) -> wit::Config {
         grant,
         api_version: c.api_version,
         timeout_ms: c.timeout_ms,
+        max_response_bytes: c.max_response_bytes,
+        retry: c.retry.map(retry_out),
+        allowed_hosts: (!c.allowed_hosts.is_empty()).then_some(c.allowed_hosts),
     }
 }
 
@@ -81,14 +104,18 @@ pub fn session_out(s: Session) -> wit::Session {
         refresh_token: s.refresh_token.map(Secret::into_inner),
         api_version: s.api_version,
         signature_verified: s.signature_verified,
-        timeout_ms: s.timeout_ms,
+        timeout_ms: s.limits.timeout_ms,
+        max_response_bytes: s.limits.max_response_bytes,
+        retry: retry_out(s.limits.retry),
     }
 }
 
 /// A session comes back from the host, possibly stored and edited: validate
 /// what the token will be sent to.
 pub fn session_in(s: wit::Session) -> Result<Session, Error> {
-    let instance_url = crate::urls::parse_instance(&s.instance_url)
+    // Trust was checked when the session was issued; the host's egress
+    // policy guards an edited one.
+    let instance_url = crate::urls::instance_origin(&s.instance_url)
         .map_err(|m| Error::request("session.instance-url", m))?;
     let api_version = crate::config::normalize_api_version(&s.api_version).map_err(|_| {
         Error::request(
@@ -111,7 +138,13 @@ pub fn session_in(s: wit::Session) -> Result<Session, Error> {
         refresh_token: s.refresh_token.map(Secret::from),
         api_version,
         signature_verified: s.signature_verified,
-        timeout_ms: s.timeout_ms.clamp(1, 600_000),
+        limits: Limits {
+            timeout_ms: s.timeout_ms.clamp(1, 600_000),
+            max_response_bytes: s.max_response_bytes.clamp(1024, 1 << 30),
+            retry: retry_in(s.retry)
+                .validate()
+                .map_err(|e| Error::request("session.retry", e.to_string()))?,
+        },
     })
 }
 
@@ -236,5 +269,6 @@ pub fn error_out(e: Error) -> wit::Error {
             excerpt,
         }),
         Error::Denied(m) => wit::Error::Denied(m),
+        Error::TooLarge(limit) => wit::Error::ResponseTooLarge(limit),
     }
 }

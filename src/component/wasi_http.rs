@@ -11,8 +11,6 @@ use wasip2::http::types::{
 };
 use wasip2::io::streams::StreamError;
 
-/// Bodies above this are refused rather than buffered.
-pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 /// `blocking-write-and-flush` accepts at most 4096 bytes per call.
 const WRITE_CHUNK: usize = 4096;
 const READ_CHUNK: u64 = 64 * 1024;
@@ -30,7 +28,7 @@ fn method(m: Method) -> wasi::Method {
     }
 }
 
-fn map_code(code: ErrorCode, origin: &str, timeout_ms: u128) -> TransportError {
+fn map_code(code: ErrorCode, origin: &str, timeout_ms: u128, max_body: u64) -> TransportError {
     use ErrorCode as C;
     match code {
         C::HttpRequestDenied => {
@@ -49,15 +47,26 @@ fn map_code(code: ErrorCode, origin: &str, timeout_ms: u128) -> TransportError {
         C::TlsProtocolError | C::TlsCertificateError | C::TlsAlertReceived(_) => {
             TransportError::Network(format!("TLS handshake with {origin} failed ({code:?})"))
         }
-        C::ConnectionTerminated | C::HttpResponseIncomplete => TransportError::Network(format!(
-            "{origin} closed the connection before the response was complete"
-        )),
-        C::HttpResponseBodySize(_) => TransportError::TooLarge(MAX_BODY_BYTES),
+        C::ConnectionTerminated | C::HttpResponseIncomplete | C::HttpProtocolError => {
+            TransportError::Reset(format!(
+                "{origin} closed the connection before the response was complete"
+            ))
+        }
+        C::HttpResponseBodySize(_) => TransportError::TooLarge(max_body),
         other => TransportError::Network(format!("request to {origin} failed: {other:?}")),
     }
 }
 
 impl Transport for WasiHttp {
+    fn sleep(&mut self, duration: core::time::Duration) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        wasip2::clocks::monotonic_clock::subscribe_duration(nanos).block();
+    }
+
+    fn jitter(&mut self) -> u64 {
+        wasip2::random::random::get_random_u64()
+    }
+
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let origin = crate::urls::origin(&req.url);
         let timeout_ms = req.timeout.as_millis();
@@ -113,7 +122,7 @@ impl Transport for WasiHttp {
         let _ = options.set_between_bytes_timeout(Some(nanos));
 
         let future = outgoing_handler::handle(request, Some(options))
-            .map_err(|code| map_code(code, &origin, timeout_ms))?;
+            .map_err(|code| map_code(code, &origin, timeout_ms, req.max_body))?;
         if let Some(bytes) = &req.body {
             let stream = body.write().map_err(|_| invalid("body stream"))?;
             for chunk in bytes.chunks(WRITE_CHUNK) {
@@ -130,7 +139,7 @@ impl Transport for WasiHttp {
         future.subscribe().block();
         let response = match future.get() {
             Some(Ok(Ok(response))) => response,
-            Some(Ok(Err(code))) => return Err(map_code(code, &origin, timeout_ms)),
+            Some(Ok(Err(code))) => return Err(map_code(code, &origin, timeout_ms, req.max_body)),
             Some(Err(())) | None => {
                 return Err(TransportError::Network(format!(
                     "no response from {origin}"
@@ -148,7 +157,20 @@ impl Transport for WasiHttp {
                     String::from_utf8_lossy(&v).into_owned(),
                 )
             })
-            .collect();
+            .collect::<Vec<(String, String)>>();
+        let too_large = |declared: &str| {
+            declared
+                .trim()
+                .parse::<u64>()
+                .is_ok_and(|n| n > req.max_body)
+        };
+        let declared_too_large = headers
+            .iter()
+            .any(|(k, v): &(String, String)| k == "content-length" && too_large(v));
+        if declared_too_large {
+            // Refused before a byte of it is read.
+            return Err(TransportError::TooLarge(req.max_body));
+        }
         let incoming = response
             .consume()
             .map_err(|_| TransportError::Network("response body unavailable".into()))?;
@@ -159,15 +181,15 @@ impl Transport for WasiHttp {
         let result = loop {
             match stream.blocking_read(READ_CHUNK) {
                 Ok(chunk) => {
-                    if buf.len() as u64 + chunk.len() as u64 > MAX_BODY_BYTES {
-                        break Err(TransportError::TooLarge(MAX_BODY_BYTES));
+                    if buf.len() as u64 + chunk.len() as u64 > req.max_body {
+                        break Err(TransportError::TooLarge(req.max_body));
                     }
                     buf.extend_from_slice(&chunk);
                 }
                 Err(StreamError::Closed) => break Ok(()),
                 Err(StreamError::LastOperationFailed(e)) => {
                     break Err(match wasi::http_error_code(&e) {
-                        Some(code) => map_code(code, &origin, timeout_ms),
+                        Some(code) => map_code(code, &origin, timeout_ms, req.max_body),
                         None => TransportError::Network(format!(
                             "reading the response from {origin} failed"
                         )),

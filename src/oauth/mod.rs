@@ -30,6 +30,8 @@ pub fn authenticate(
         instance_url,
     } = &config.grant
     {
+        // Configured by the user, like login-url: trusted as given. Only an
+        // instance_url that a server hands back is held to the domain rule.
         let instance_url = crate::urls::parse_base("instance-url", instance_url)?;
         return Ok(Session {
             access_token: Secret::new(access_token.expose().trim()),
@@ -43,7 +45,7 @@ pub fn authenticate(
             refresh_token: None,
             api_version: settings.api_version,
             signature_verified: false,
-            timeout_ms: settings.timeout_ms,
+            limits: settings.limits,
         });
     }
     let request = token_request(config, &settings, now_secs)?;
@@ -143,6 +145,7 @@ pub fn token_request(config: &Config, s: &Settings, now_secs: u64) -> Result<Htt
         url,
         headers,
         body: Some(form.finish().into_bytes()),
-        timeout: s.timeout(),
+        timeout: s.limits.timeout(),
+        max_body: s.limits.max_response_bytes,
     })
 }

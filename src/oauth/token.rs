@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::http::HttpResponse;
 use crate::secret::{Redactor, Secret};
 use crate::session::Session;
+use crate::urls::InstanceProblem;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
@@ -90,7 +91,10 @@ pub fn parse(
     let instance = text(obj, "instance_url")
         .map_err(&bad)?
         .ok_or_else(|| bad("the token response has no instance_url".into()))?;
-    let instance_url = crate::urls::parse_instance(instance).map_err(&bad)?;
+    let instance_url = s.instance_url(instance).map_err(|p| match p {
+        InstanceProblem::Malformed(m) => bad(m),
+        InstanceProblem::Untrusted(m) => Error::Denied(m),
+    })?;
     let id = text(obj, "id").map_err(&bad)?;
     let issued = issued_at_ms(obj.get("issued_at")).map_err(&bad)?;
     let signature = text(obj, "signature").map_err(&bad)?;
@@ -129,7 +133,7 @@ pub fn parse(
         refresh_token: text(obj, "refresh_token").map_err(&bad)?.map(Secret::new),
         api_version: s.api_version.clone(),
         signature_verified,
-        timeout_ms: s.timeout_ms,
+        limits: s.limits,
     })
 }
 

@@ -38,6 +38,14 @@ pub fn config(mock: &Mock, login_url: &str, grant: wit::Grant) -> wit::Config {
         grant,
         api_version: None,
         timeout_ms: Some(5_000),
+        max_response_bytes: None,
+        // The default policy, with waits short enough for a test suite.
+        retry: Some(wit::RetryPolicy {
+            max_retries: 3,
+            initial_backoff_ms: 20,
+            max_backoff_ms: 2_000,
+        }),
+        allowed_hosts: None,
     }
 }
 
