@@ -341,3 +341,25 @@ async fn the_host_denies_origins_outside_its_allowlist() {
         "a denied request never leaves the host"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_over_the_limit_are_refused_with_a_typed_error() {
+    let mock = mock().await;
+    let mut cfg = common::config(&mock, &mock.http_url(), common::password_grant(&mock));
+    cfg.max_response_bytes = Some(4096);
+    let mut small = common::client(&mock, cfg);
+    // The token response fits; a page of 2,000 accounts does not.
+    small.authenticate().await.expect("login fits in 4 KiB");
+    let mut q = sf_host::get("/services/data/v62.0/query");
+    q.query = vec![("q".into(), "SELECT Id, Name FROM Account".into())];
+    match component_error(small.call(&q).await) {
+        wit::Error::ResponseTooLarge(limit) => assert_eq!(limit, 4096),
+        other => panic!("{other:?}"),
+    }
+    let mut cfg = common::config(&mock, &mock.http_url(), common::password_grant(&mock));
+    cfg.max_response_bytes = Some(10);
+    assert!(matches!(
+        component_error(common::client(&mock, cfg).authenticate().await),
+        wit::Error::InvalidConfig(_)
+    ));
+}

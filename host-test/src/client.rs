@@ -139,6 +139,17 @@ impl Client {
             .await
             .map_err(|e| HostError::Trap(e.to_string()))?;
         let session = result?;
+        Ok(self.keep(session))
+    }
+
+    /// Resumes a session stored earlier (a platform keeping it between runs),
+    /// without a login. Its instance is trusted by the same rule as a fresh
+    /// session's, so an edited `instance-url` gets `denied`, not the token.
+    pub fn restore_session(&mut self, session: wit::Session) {
+        self.keep(session);
+    }
+
+    fn keep(&mut self, session: wit::Session) -> &wit::Session {
         // The login host chose the instance; trust it only on a Salesforce
         // domain, the login origin or an allowed host. Anything else stays
         // denied, so the guest's calls fail with `denied` instead of carrying
@@ -151,7 +162,7 @@ impl Client {
         ) {
             self.policy.allow(&session.instance_url);
         }
-        Ok(self.session.insert(session))
+        self.session.insert(session)
     }
 
     /// The current session, authenticating first if there is none.

@@ -416,6 +416,14 @@ fn fault_response(fault: Fault) -> Response {
             r#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Account","#.into(),
             None,
         ),
+        Fault::Redirect { status, location } => {
+            let mut resp =
+                errors::empty(StatusCode::from_u16(status).unwrap_or(StatusCode::FOUND));
+            if let Ok(to) = HeaderValue::from_str(&location) {
+                resp.headers_mut().insert(header::LOCATION, to);
+            }
+            return resp;
+        }
     };
     let mut resp = errors::empty(status);
     *resp.body_mut() = Body::from(body);

@@ -54,6 +54,8 @@ pub enum Fault {
     Html,
     /// 200 `application/json` whose body is cut off mid-object.
     MalformedJson,
+    /// A redirect (301, 302, 307, 308) to `location`.
+    Redirect { status: u16, location: String },
 }
 
 #[derive(Default)]
