@@ -74,8 +74,11 @@ impl Redactor {
         self.needles.sort_by_key(|n| core::cmp::Reverse(n.len()));
     }
 
+    /// Masks the registered secrets, and also every token the server itself
+    /// may have put in the text: session ids (`00D…!…`) and the values of
+    /// `access_token`, `refresh_token` and `id_token` fields, even cut short.
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
+        let mut out = mask_issued_tokens(text);
         for needle in &self.needles {
             if out.contains(needle.as_str()) {
                 out = out.replace(needle.as_str(), "***");
@@ -85,9 +88,98 @@ impl Redactor {
     }
 }
 
+/// JSON fields whose values are credentials.
+const TOKEN_FIELDS: [&[u8]; 3] = [b"\"access_token\"", b"\"refresh_token\"", b"\"id_token\""];
+
+fn mask_issued_tokens(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        // Matches start on ASCII bytes, so every slice below is on a char boundary.
+        let masked = session_id_at(b, i)
+            .map(|end| (i, end))
+            .or_else(|| token_field_value_at(b, i));
+        match masked {
+            Some((start, end)) => {
+                out.push_str(&text[copied..start]);
+                out.push_str("***");
+                (i, copied) = (end, end);
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// A session id: the 15- or 18-character org id (`00D…`), `!`, the token.
+/// Returns where it ends.
+fn session_id_at(b: &[u8], i: usize) -> Option<usize> {
+    if !b[i..].starts_with(b"00D") || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+        return None;
+    }
+    let org_end = i + b[i..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if !(15..=18).contains(&(org_end - i)) || b.get(org_end) != Some(&b'!') {
+        return None;
+    }
+    let token = b[org_end + 1..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+        .count();
+    (token > 0).then_some(org_end + 1 + token)
+}
+
+/// `"access_token" : "VALUE` → the span of VALUE (to its closing quote, or
+/// to the end of a truncated body).
+fn token_field_value_at(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let field = TOKEN_FIELDS.iter().find(|f| b[i..].starts_with(f))?;
+    let mut j = i + field.len();
+    let skip_space = |j: &mut usize| {
+        while b.get(*j).is_some_and(u8::is_ascii_whitespace) {
+            *j += 1;
+        }
+    };
+    skip_space(&mut j);
+    if b.get(j) != Some(&b':') {
+        return None;
+    }
+    j += 1;
+    skip_space(&mut j);
+    if b.get(j) != Some(&b'"') {
+        return None;
+    }
+    let start = j + 1;
+    let mut end = start;
+    while end < b.len() && b[end] != b'"' {
+        end += if b[end] == b'\\' { 2 } else { 1 };
+    }
+    Some((start, end.min(b.len())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_the_server_issued_are_masked_unregistered() {
+        let r = Redactor::new();
+        let body = r#"{"access_token":"00D000000000001!AQkjiAw0.XM","instance_url":"https://x","refresh_token" : "5Aep861\"abc","id_token":"eyJh"#;
+        assert_eq!(
+            r.scrub(body),
+            r#"{"access_token":"***","instance_url":"https://x","refresh_token" : "***","id_token":"***"#
+        );
+        assert_eq!(
+            r.scrub("Session 00D5e000000AbCdEAA!ARMAQ.x-y expired; org 00D000000000001EAA"),
+            "Session *** expired; org 00D000000000001EAA"
+        );
+        for harmless in ["é 00D!x", "x00D000000000001!AQ", "\"access_token\": 12", ""] {
+            assert_eq!(r.scrub(harmless), harmless);
+        }
+    }
 
     #[test]
     fn debug_is_redacted() {

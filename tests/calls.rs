@@ -316,6 +316,7 @@ async fn the_host_denies_origins_outside_its_allowlist() {
         policy: std::sync::Arc::new(Policy::default()),
         sender: sf_host::send::Sender::new(None).unwrap(),
         denied: denied.clone(),
+        log: None,
     };
     let (mut store, instance) = connector().instantiate(egress()).await.unwrap();
     let result = instance

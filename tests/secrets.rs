@@ -1,10 +1,12 @@
 //! Across every error path the suite drives, no secret (nor its URL-encoded
-//! or base64 form) appears in an error's text or `Debug` output.
+//! or base64 form) appears in an error's text or `Debug` output, nor in the
+//! request log every test client writes. (The CLI's stdout and stderr, with
+//! `-v`, `--json` and without, are checked in host-test/tests/cli.rs.)
 
 mod common;
 
 use common::*;
-use sf_host::mock::Fault;
+use sf_host::mock::{Chaos, Fault};
 use sf_host::wit;
 use std::time::Duration;
 
@@ -122,13 +124,50 @@ async fn no_secret_in_any_error() {
     errors.push(slow.authenticate().await.unwrap_err());
     mock.knobs().set_delay(None);
 
-    assert!(errors.len() >= 12);
-    for e in &errors {
-        assert_no_secret(&e.to_string(), &all_secrets);
-        assert_no_secret(&format!("{e:?}"), &all_secrets);
+    // Chaos: every fault on token and REST answers, the token response
+    // truncated, mutated and echoed back in every shape.
+    let mut chaos = Chaos::new(0x5ec7e7);
+    chaos.rate = 1.0;
+    chaos.stall = Duration::from_millis(150);
+    chaos.huge_bytes = 1 << 20;
+    mock.knobs().set_chaos(Some(chaos));
+    let mut chaotic = client_with_timeout(&mock, 100);
+    for i in 0..300 {
+        let outcome = match i % 3 {
+            0 => chaotic.authenticate().await.map(drop),
+            1 => chaotic
+                .call(&get("/services/data/v62.0/limits"))
+                .await
+                .map(drop),
+            _ => chaotic
+                .call(&get("/services/data/v62.0/query?q=SELECT+Id+FROM+Account"))
+                .await
+                .map(drop),
+        };
+        if let Err(e) = outcome {
+            errors.push(e);
+        }
+    }
+    mock.knobs().set_chaos(None);
+    assert_no_secret(&format!("{chaotic:?}"), &all_secrets);
+
+    assert!(errors.len() >= 100, "{} errors", errors.len());
+    let log = log_lines();
+    assert!(log.len() >= 300, "every request is logged");
+    for text in errors
+        .iter()
+        .flat_map(|e| [e.to_string(), format!("{e:?}")])
+        .chain(log)
+    {
+        assert_no_secret(&text, &all_secrets);
+        // Every access token the mock issued starts with this, whichever
+        // login (or truncated token response) it came from.
+        assert!(!text.contains(TOKEN_MARK), "an access token leaked: {text}");
     }
     assert_no_secret(&format!("{client:?}"), &all_secrets);
 }
+
+const TOKEN_MARK: &str = "00D000000000001!AQ";
 
 fn client_with_timeout(mock: &sf_host::mock::Mock, ms: u32) -> sf_host::Client {
     client(

@@ -17,6 +17,10 @@ pub struct Cli {
     /// Print errors (and `login`) as JSON.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log every request to stderr: method, URL, status, size, time (never
+    /// headers or bodies, where credentials travel).
+    #[arg(short, long, env = "SF_VERBOSE", global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }

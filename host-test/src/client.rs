@@ -42,6 +42,9 @@ pub struct ClientOptions {
     pub extra_ca_pem: Option<String>,
     /// Origins the guest may reach besides the login and instance hosts.
     pub allow_origins: Vec<String>,
+    /// Log every request (method, URL, status, size, time; never headers or
+    /// bodies).
+    pub log: Option<crate::egress::RequestLog>,
 }
 
 pub struct Client {
@@ -52,6 +55,7 @@ pub struct Client {
     session: Option<wit::Session>,
     logins: usize,
     denied: Arc<AtomicUsize>,
+    log: Option<crate::egress::RequestLog>,
 }
 
 /// Never prints the config or session: both hold secrets.
@@ -100,6 +104,7 @@ impl Client {
             session: None,
             logins: 0,
             denied: Arc::default(),
+            log: options.log,
         })
     }
 
@@ -108,6 +113,7 @@ impl Client {
             policy: self.policy.clone(),
             sender: self.sender.clone(),
             denied: self.denied.clone(),
+            log: self.log.clone(),
         }
     }
 
@@ -444,6 +450,7 @@ pub async fn parse_sfdx_url(connector: &Connector, url: &str) -> Result<wit::Con
         policy: Arc::default(),
         sender: Sender::new(None).map_err(HostError::Usage)?,
         denied: Arc::default(),
+        log: None,
     };
     let (mut store, instance) = connector.instantiate(egress).await?;
     Ok(instance

@@ -83,12 +83,55 @@ impl Policy {
     }
 }
 
+/// Where request log lines go (`sf-host -v` prints them to stderr).
+#[derive(Clone)]
+pub struct RequestLog(Arc<dyn Fn(String) + Send + Sync>);
+
+impl RequestLog {
+    pub fn new(sink: impl Fn(String) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(sink))
+    }
+
+    pub fn stderr() -> Self {
+        Self::new(|line| eprintln!("{line}"))
+    }
+}
+
+impl std::fmt::Debug for RequestLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestLog")
+    }
+}
+
+/// One line per request: method, URL (no headers, no body: that is where
+/// tokens and passwords travel), then status or error, size and time.
+fn log_line(
+    method: &str,
+    uri: &str,
+    outcome: &Result<(http::Response<WasiBody>, IoFuture), Error>,
+    elapsed: std::time::Duration,
+) -> String {
+    let result = match outcome {
+        Ok((resp, _)) => {
+            let length = resp
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("?");
+            format!("{} ({length} bytes)", resp.status().as_u16())
+        }
+        Err(e) => format!("failed: {e}"),
+    };
+    format!("sf-host: {method} {uri} -> {result} in {elapsed:.1?}")
+}
+
 /// The wasi:http hooks of one store: deny what the policy does not allow,
 /// send the rest through [`Sender`].
 pub struct Egress {
     pub policy: Arc<Policy>,
     pub sender: Sender,
     pub denied: Arc<std::sync::atomic::AtomicUsize>,
+    pub log: Option<RequestLog>,
 }
 
 type SendResult = Result<(http::Response<WasiBody>, IoFuture), Error>;
@@ -101,13 +144,28 @@ impl WasiHttpHooks for Egress {
         _fut: IoFuture,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let origin = origin_of(&request.uri().to_string()).unwrap_or_default();
+        let method = request.method().to_string();
+        let uri = request.uri().to_string();
+        let log = self.log.clone();
         if !self.policy.allows(&origin) {
             self.denied
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some(log) = log {
+                (log.0)(format!(
+                    "sf-host: {method} {uri} -> denied (origin not allowed)"
+                ));
+            }
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
         let sender = self.sender.clone();
-        Box::new(async move { sender.send(request, options).await })
+        Box::new(async move {
+            let started = std::time::Instant::now();
+            let outcome = sender.send(request, options).await;
+            if let Some(log) = log {
+                (log.0)(log_line(&method, &uri, &outcome, started.elapsed()));
+            }
+            outcome
+        })
     }
 }
 

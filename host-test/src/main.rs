@@ -57,6 +57,7 @@ async fn client(cli: &Cli) -> Result<Client, HostError> {
         config,
         ClientOptions {
             extra_ca_pem,
+            log: cli.verbose.then(sf_host::egress::RequestLog::stderr),
             ..Default::default()
         },
     )

@@ -4,9 +4,13 @@
 use sf_host::mock::{Mock, MockOptions};
 use std::process::Command;
 
+/// Runs `sf-host -v ARGS` (every request logged to stderr) and checks that
+/// no credential, in any encoding, is in stdout or stderr unless
+/// `--show-token` asked for the token.
 fn sf_host(mock: &Mock, args: &[&str]) -> (i32, String, String) {
     let c = mock.credentials();
     let out = Command::new(env!("CARGO_BIN_EXE_sf-host"))
+        .arg("-v")
         .args(args)
         .env_clear()
         .env("SF_LOGIN_URL", mock.http_url())
@@ -18,20 +22,41 @@ fn sf_host(mock: &Mock, args: &[&str]) -> (i32, String, String) {
         .env("SF_TIMEOUT_MS", "3000")
         .output()
         .expect("sf-host runs");
-    (
-        out.status.code().unwrap_or(-1),
+    let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    );
+    if !args.contains(&"--show-token") {
+        assert_clean(mock, &stdout);
+    }
+    assert_clean(mock, &stderr);
+    (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
+/// No password, secret, security token, refresh token or access token (the
+/// mock's tokens start with the org id and `!AQ`), plain, URL-encoded or
+/// base64, and none of the wrong passwords the test passes either.
 fn assert_clean(mock: &Mock, text: &str) {
+    use base64::Engine as _;
     let c = mock.credentials();
-    for secret in [&c.password, &c.client_secret, &c.security_token] {
-        assert!(
-            !text.contains(secret.as_str()),
-            "secret in CLI output: {text}"
-        );
+    let secrets = [
+        c.password.as_str(),
+        &c.client_secret,
+        &c.security_token,
+        &c.refresh_token,
+        "00D000000000001!AQ",
+        "wrong & bad",
+        "Wr0ng-P4ss!",
+    ];
+    for secret in secrets {
+        let forms = [
+            secret.to_string(),
+            form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+            base64::engine::general_purpose::STANDARD.encode(secret),
+        ];
+        for form in forms {
+            assert!(!text.contains(&form), "secret in CLI output: {text}");
+        }
     }
 }
 
@@ -118,7 +143,7 @@ async fn exit_codes_and_output() {
     assert!(err.contains("invalid_grant"), "{err}");
     assert_clean(&mock, &err);
 
-    let (code, out, _) = sf_host(&mock, &["--json", "login", "--password", "wrong"]);
+    let (code, out, _) = sf_host(&mock, &["--json", "login", "--password", "Wr0ng-P4ss!"]);
     assert_eq!(code, 3);
     let e: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(e["error"]["kind"], "authentication_failed");

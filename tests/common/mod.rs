@@ -22,9 +22,22 @@ pub async fn mock() -> Mock {
         .expect("mock starts")
 }
 
+/// Every test client logs its requests here (the most verbose level there
+/// is), so a test can check what a log would have shown.
+pub fn log_lines() -> Vec<String> {
+    LOG.lock().map(|l| l.clone()).unwrap_or_default()
+}
+
+static LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 pub fn options(mock: &Mock) -> ClientOptions {
     ClientOptions {
         extra_ca_pem: Some(mock.ca_pem().to_string()),
+        log: Some(sf_host::egress::RequestLog::new(|line| {
+            if let Ok(mut log) = LOG.lock() {
+                log.push(line);
+            }
+        })),
         ..Default::default()
     }
 }
