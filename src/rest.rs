@@ -289,6 +289,13 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
             retry_after_seconds: retry_after(&resp),
         });
     }
+    let mut limit_info = limit_info;
+    if let Some(app) = limit_info
+        .as_mut()
+        .and_then(|l| l.per_app_api_usage.as_mut())
+    {
+        app.app_name = redactor.scrub(&app.app_name);
+    }
     Err(Error::Api {
         status: resp.status,
         errors,
@@ -493,5 +500,18 @@ mod tests {
             interpret(html, &r),
             Err(Error::Unexpected { status: 500, .. })
         ));
+    }
+
+    /// Found by the `rest_error` fuzz target: the per-app usage header's
+    /// appName was quoted unscrubbed in `Error::Api`'s limit info.
+    #[test]
+    fn limit_info_app_name_is_scrubbed() {
+        let mut r = Redactor::new();
+        r.add(&crate::secret::Secret::new("00Dx!token-SECRET"));
+        let mut answer = resp(400, r#"[{"message":"m","errorCode":"X"}]"#);
+        answer.headers[1].1 = "per-app-api-usage=1/9(appName=00Dx!token-SECRET)".into();
+        let err = interpret(answer, &r).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
     }
 }
