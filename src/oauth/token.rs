@@ -65,7 +65,9 @@ pub fn parse(
     }
     // A 2xx token body carries tokens: never quote it in an error.
     let ct = resp.content_type().map(|c| redactor.scrub(c));
-    let bad = |reason: String| Error::unexpected(resp.status, ct.as_deref(), reason, b"");
+    let bad = |reason: String| {
+        Error::unexpected(resp.status, ct.as_deref(), redactor.scrub(&reason), b"")
+    };
     let value: Value = serde_json::from_slice(&resp.body).map_err(|_| {
         let reason = if resp.body.is_empty() {
             "the token endpoint sent an empty body".to_string()
@@ -298,6 +300,36 @@ mod tests {
                     "content-type".into(),
                     "text/plain; echo=5Aep861-refresh-SECRET".into(),
                 )],
+                body: body.into(),
+            };
+            let err = parse(&resp, &settings, &grant, &redactor).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
+    }
+
+    /// Found by the `token_response` fuzz target: the reasons for refusing a
+    /// 2xx body quote its `instance_url` and `issued_at`, unscrubbed.
+    #[test]
+    fn quoted_token_fields_are_scrubbed() {
+        let secret = Secret::new("client-SECRET-9f3K");
+        let settings = Settings {
+            login_url: url::Url::parse("https://login.salesforce.com").unwrap(),
+            client_id: Some("id".into()),
+            client_secret: Some(secret.clone()),
+            api_version: "62.0".into(),
+            timeout_ms: 1000,
+        };
+        let grant = Grant::ClientCredentials { basic_auth: false };
+        let mut redactor = Redactor::new();
+        redactor.add(&secret);
+        for body in [
+            r#"{"access_token":"t","instance_url":"http://x.example.com/client-SECRET-9f3K"}"#,
+            r#"{"access_token":"t","instance_url":"https://x.example.com","issued_at":"client-SECRET-9f3K"}"#,
+        ] {
+            let resp = HttpResponse {
+                status: 200,
+                headers: vec![],
                 body: body.into(),
             };
             let err = parse(&resp, &settings, &grant, &redactor).unwrap_err();
