@@ -269,6 +269,9 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
     for e in &mut errors {
         e.message = redactor.scrub(&e.message);
         e.error_code = redactor.scrub(&e.error_code);
+        for f in &mut e.fields {
+            *f = redactor.scrub(f);
+        }
     }
     if resp.status == 401 || errors.iter().any(|e| e.error_code == "INVALID_SESSION_ID") {
         let message = errors
@@ -513,5 +516,18 @@ mod tests {
         let err = interpret(answer, &r).unwrap_err();
         let shown = format!("{err} {err:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
+    }
+
+    /// Found by the `rest_error` fuzz target: `fields` were quoted
+    /// unscrubbed (Display lists them).
+    #[test]
+    fn error_fields_are_scrubbed() {
+        let mut r = Redactor::new();
+        r.add(&crate::secret::Secret::new("00Dx!token-SECRET"));
+        let body = r#"[{"message":"m","errorCode":"INVALID_FIELD","fields":["00Dx!token-SECRET","Name"]}]"#;
+        let err = interpret(resp(400, body), &r).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("Name"), "{shown}");
     }
 }
