@@ -202,7 +202,7 @@ fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
 /// session's secrets before it is quoted.
 pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse, Error> {
     let limit_info = resp.header("sforce-limit-info").and_then(limits::parse);
-    let ct = resp.content_type().map(str::to_string);
+    let ct = resp.content_type().map(|c| redactor.scrub(c));
     let scrubbed = |body: &[u8]| {
         redactor
             .scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)]))
@@ -529,5 +529,18 @@ mod tests {
         let shown = format!("{err} {err:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("Name"), "{shown}");
+    }
+
+    /// Found by the `rest_error` fuzz target: the content type is server
+    /// text, and `Error::Unexpected` quoted it unscrubbed.
+    #[test]
+    fn content_type_is_scrubbed() {
+        let mut r = Redactor::new();
+        r.add(&crate::secret::Secret::new("00Dx!token-SECRET"));
+        let mut answer = resp(403, "Forbidden");
+        answer.headers[0].1 = "text/plain; echo=00Dx%21token-SECRET".into();
+        let err = interpret(answer, &r).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
     }
 }
