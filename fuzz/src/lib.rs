@@ -24,13 +24,15 @@ use salesforce_connector::error::Error;
 
 /// Secrets given to the parsers. Distinctive, free of whitespace, `*`, `"`
 /// and `\` (so neither redaction's `***`, an excerpt's control-character
-/// blanking nor `Debug` escaping can forge or hide one), and each with
+/// blanking nor `Debug` escaping can forge or hide one), not starting, in any
+/// form, with a character that ends a `Debug` escape (`\0`, `\t`, `\n`, `\r`,
+/// `\u{..}`: `"\0" + "0Dfz.."` prints as `\00Dfz..`), and each with
 /// characters that form-urlencoding changes.
 pub const CLIENT_SECRET: &str = "FuzzClientSecret!9f3Kq";
 pub const PASSWORD: &str = "p#ss&w%rd+FUZZ\u{e9}7";
 pub const SECURITY_TOKEN: &str = "SecTokFUZZ42xq";
 pub const REFRESH_TOKEN: &str = "5Aep861FUZZrefresh.tok=Q!";
-pub const ACCESS_TOKEN: &str = "00Dfz0000000001!AQFUZZaccess.tok";
+pub const ACCESS_TOKEN: &str = "AQfz00D0000000001!FUZZaccess.tok";
 pub const AUTH_CODE: &str = "aPrxFUZZcode!Zk==";
 pub const CODE_VERIFIER: &str = "FUZZverifier-9aB~xY";
 /// Stands in for a PEM in the JWT grant's redactor; not a key.
@@ -216,6 +218,28 @@ mod tests {
         assert!(out.contains(CLIENT_SECRET));
         assert!(out.contains("p%23ss%26w%25rd%2BFUZZ%C3%A97"));
         assert!(out.ends_with(" $x0 $"));
+    }
+
+    #[test]
+    fn secrets_cannot_be_forged_by_escapes() {
+        for secret in [
+            CLIENT_SECRET,
+            PASSWORD,
+            SECURITY_TOKEN,
+            REFRESH_TOKEN,
+            ACCESS_TOKEN,
+            AUTH_CODE,
+            CODE_VERIFIER,
+            KEY_STANDIN,
+        ] {
+            for form in forms(secret) {
+                assert!(
+                    !form.starts_with(['0', 't', 'n', 'r', '}', '\'', '"', '\\']),
+                    "{form}"
+                );
+                assert!(!form.contains(['*', ' ', '"', '\\']), "{form}");
+            }
+        }
     }
 
     #[test]
