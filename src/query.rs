@@ -338,4 +338,24 @@ mod tests {
             Err(Error::Unexpected { .. })
         ));
     }
+
+    /// Found by the `query_page` fuzz target: serde_json's default float
+    /// parsing is not correctly rounded, so a number passed through a record
+    /// could come back as a neighbouring double (`1.1e34` as
+    /// `1.0999999999999999e34`); `float_roundtrip` makes it exact.
+    #[test]
+    fn record_numbers_are_kept_exactly() {
+        let body = r#"{"totalSize":1,"done":true,"records":[{"AnnualRevenue":1.1e34}]}"#;
+        let page = parse_page(CallResponse {
+            status: 200,
+            headers: vec![],
+            body: body.into(),
+            limit_info: None,
+        })
+        .unwrap();
+        let record = &page.records[0];
+        assert_eq!(record["AnnualRevenue"].as_f64(), Some(1.1e34));
+        let again: Value = serde_json::from_str(&record.to_string()).unwrap();
+        assert_eq!(&again, record);
+    }
 }

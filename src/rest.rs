@@ -206,7 +206,7 @@ fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
 /// session's secrets before it is quoted.
 pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse, Error> {
     let limit_info = resp.header("sforce-limit-info").and_then(limits::parse);
-    let ct = resp.content_type().map(str::to_string);
+    let ct = resp.content_type().map(|c| redactor.scrub(c));
     let scrubbed = |body: &[u8]| {
         redactor
             .scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)]))
@@ -281,6 +281,9 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
     for e in &mut errors {
         e.message = redactor.scrub(&e.message);
         e.error_code = redactor.scrub(&e.error_code);
+        for f in &mut e.fields {
+            *f = redactor.scrub(f);
+        }
     }
     if resp.status == 401 || errors.iter().any(|e| e.error_code == "INVALID_SESSION_ID") {
         let message = errors
@@ -300,6 +303,13 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
             message: e.message.clone(),
             retry_after_seconds: crate::retry::retry_after_seconds(&resp),
         });
+    }
+    let mut limit_info = limit_info;
+    if let Some(app) = limit_info
+        .as_mut()
+        .and_then(|l| l.per_app_api_usage.as_mut())
+    {
+        app.app_name = redactor.scrub(&app.app_name);
     }
     Err(Error::Api {
         status: resp.status,
@@ -501,5 +511,44 @@ mod tests {
             interpret(html, &r),
             Err(Error::Unexpected { status: 500, .. })
         ));
+    }
+
+    /// Found by the `rest_error` fuzz target: the per-app usage header's
+    /// appName was quoted unscrubbed in `Error::Api`'s limit info.
+    #[test]
+    fn limit_info_app_name_is_scrubbed() {
+        let mut r = Redactor::new();
+        r.add(&crate::secret::Secret::new("00Dx!token-SECRET"));
+        let mut answer = resp(400, r#"[{"message":"m","errorCode":"X"}]"#);
+        answer.headers[1].1 = "per-app-api-usage=1/9(appName=00Dx!token-SECRET)".into();
+        let err = interpret(answer, &r).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+
+    /// Found by the `rest_error` fuzz target: `fields` were quoted
+    /// unscrubbed (Display lists them).
+    #[test]
+    fn error_fields_are_scrubbed() {
+        let mut r = Redactor::new();
+        r.add(&crate::secret::Secret::new("00Dx!token-SECRET"));
+        let body = r#"[{"message":"m","errorCode":"INVALID_FIELD","fields":["00Dx!token-SECRET","Name"]}]"#;
+        let err = interpret(resp(400, body), &r).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("Name"), "{shown}");
+    }
+
+    /// Found by the `rest_error` fuzz target: the content type is server
+    /// text, and `Error::Unexpected` quoted it unscrubbed.
+    #[test]
+    fn content_type_is_scrubbed() {
+        let mut r = Redactor::new();
+        r.add(&crate::secret::Secret::new("00Dx!token-SECRET"));
+        let mut answer = resp(403, "Forbidden");
+        answer.headers[0].1 = "text/plain; echo=00Dx%21token-SECRET".into();
+        let err = interpret(answer, &r).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
     }
 }

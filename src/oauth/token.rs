@@ -68,7 +68,10 @@ pub fn parse(
         return Err(oauth_error(resp, grant, redactor));
     }
     // A 2xx token body carries tokens: never quote it in an error.
-    let bad = |reason: String| Error::unexpected(resp.status, resp.content_type(), reason, b"");
+    let ct = resp.content_type().map(|c| redactor.scrub(c));
+    let bad = |reason: String| {
+        Error::unexpected(resp.status, ct.as_deref(), redactor.scrub(&reason), b"")
+    };
     let value: Value = serde_json::from_slice(&resp.body).map_err(|_| {
         let reason = if resp.body.is_empty() {
             "the token endpoint sent an empty body".to_string()
@@ -79,7 +82,7 @@ pub fn parse(
         // truncated token body.
         let html = resp.content_type().is_some_and(|c| c.to_ascii_lowercase().contains("html"));
         let quoted = if html { redact_excerpt(&resp.body, redactor) } else { Vec::new() };
-        Error::unexpected(resp.status, resp.content_type(), reason, &quoted)
+        Error::unexpected(resp.status, ct.as_deref(), reason, &quoted)
     })?;
     let obj = value
         .as_object()
@@ -166,7 +169,7 @@ fn oauth_error(resp: &HttpResponse, grant: &Grant, redactor: &Redactor) -> Error
         );
         return Error::unexpected(
             resp.status,
-            resp.content_type(),
+            resp.content_type().map(|c| redactor.scrub(c)).as_deref(),
             reason,
             &redact_excerpt(&resp.body, redactor),
         );
@@ -278,5 +281,69 @@ mod tests {
         );
         assert!(issued_at_ms(Some(&Value::from("soon"))).is_err());
         assert!(issued_at_ms(Some(&Value::Bool(true))).is_err());
+    }
+
+    /// Found by the `token_response` fuzz target: the content type is server
+    /// text too, and went into the error unscrubbed.
+    #[test]
+    fn content_type_is_scrubbed() {
+        let secret = Secret::new("5Aep861-refresh-SECRET");
+        let grant = Grant::RefreshToken {
+            refresh_token: secret.clone(),
+        };
+        let settings = Settings {
+            login_url: url::Url::parse("https://login.salesforce.com").unwrap(),
+            client_id: Some("id".into()),
+            client_secret: None,
+            api_version: "62.0".into(),
+            limits: crate::session::fixture().limits,
+            allowed_hosts: Vec::new(),
+        };
+        let mut redactor = Redactor::new();
+        redactor.add(&secret);
+        for (status, body) in [(400, "Bad Request"), (200, "{"), (200, "[]")] {
+            let resp = HttpResponse {
+                status,
+                headers: vec![(
+                    "content-type".into(),
+                    "text/plain; echo=5Aep861-refresh-SECRET".into(),
+                )],
+                body: body.into(),
+            };
+            let err = parse(&resp, &settings, &grant, &redactor).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
+    }
+
+    /// Found by the `token_response` fuzz target: the reasons for refusing a
+    /// 2xx body quote its `instance_url` and `issued_at`, unscrubbed.
+    #[test]
+    fn quoted_token_fields_are_scrubbed() {
+        let secret = Secret::new("client-SECRET-9f3K");
+        let settings = Settings {
+            login_url: url::Url::parse("https://login.salesforce.com").unwrap(),
+            client_id: Some("id".into()),
+            client_secret: Some(secret.clone()),
+            api_version: "62.0".into(),
+            limits: crate::session::fixture().limits,
+            allowed_hosts: Vec::new(),
+        };
+        let grant = Grant::ClientCredentials { basic_auth: false };
+        let mut redactor = Redactor::new();
+        redactor.add(&secret);
+        for body in [
+            r#"{"access_token":"t","instance_url":"http://x.example.com/client-SECRET-9f3K"}"#,
+            r#"{"access_token":"t","instance_url":"https://x.example.com","issued_at":"client-SECRET-9f3K"}"#,
+        ] {
+            let resp = HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: body.into(),
+            };
+            let err = parse(&resp, &settings, &grant, &redactor).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
     }
 }
