@@ -89,9 +89,11 @@ impl Error {
 }
 
 /// The first 200 characters of a body, lossy UTF-8, control characters
-/// replaced so the excerpt prints on one line.
+/// replaced so the excerpt prints on one line, and anything shaped like a
+/// token masked (for bodies quoted where no `Redactor` is at hand).
 pub fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(800)]);
+    let text =
+        crate::secret::mask_issued_tokens(&String::from_utf8_lossy(&body[..body.len().min(800)]));
     text.chars()
         .take(200)
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -358,4 +358,18 @@ mod tests {
         let again: Value = serde_json::from_str(&record.to_string()).unwrap();
         assert_eq!(&again, record);
     }
+
+    #[test]
+    fn a_quoted_2xx_body_never_shows_a_token() {
+        let mut t = script(&[r#"{"records": "00D000000000001!AQxyz.token" "#]);
+        let err = query(
+            &mut t,
+            &session(),
+            "SELECT Id FROM Account",
+            &QueryOptions::default(),
+        )
+        .unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("!AQxyz"), "{shown}");
+    }
 }

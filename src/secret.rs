@@ -91,7 +91,7 @@ impl Redactor {
 /// JSON fields whose values are credentials.
 const TOKEN_FIELDS: [&[u8]; 3] = [b"\"access_token\"", b"\"refresh_token\"", b"\"id_token\""];
 
-fn mask_issued_tokens(text: &str) -> String {
+pub(crate) fn mask_issued_tokens(text: &str) -> String {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let (mut i, mut copied) = (0, 0);
