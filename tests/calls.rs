@@ -364,3 +364,46 @@ async fn bodies_over_the_limit_are_refused_with_a_typed_error() {
         wit::Error::InvalidConfig(_)
     ));
 }
+
+/// A server that sends the head and a few body bytes, then stalls.
+async fn stalling_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":";
+                let _ = conn.write_all(head.as_bytes()).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stall_between_bytes_times_out_within_the_bound() {
+    let mock = mock().await;
+    let server = stalling_server().await;
+    let mut cfg = config(
+        &mock,
+        &server,
+        wit::Grant::AccessToken(wit::AccessTokenGrant {
+            access_token: "00Dx!stalled-test-token".into(),
+            instance_url: server.clone(),
+        }),
+    );
+    cfg.timeout_ms = Some(1_000);
+    let mut c = client(&mock, cfg);
+    let started = Instant::now();
+    let err = component_error(c.call(&get("/services/data/v62.0/limits")).await);
+    let took = started.elapsed();
+    assert!(matches!(err, wit::Error::Timeout(_)), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(1_000) && took <= Duration::from_millis(1_100),
+        "timed out after {took:?}, bound 1000 ms + 10%"
+    );
+}

@@ -5,6 +5,7 @@
 use crate::prelude::*;
 
 use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     self as wasi, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions,
@@ -178,6 +179,7 @@ impl Transport for WasiHttp {
             .stream()
             .map_err(|_| TransportError::Network("response body unavailable".into()))?;
         let mut buf = Vec::new();
+        let mut last_progress = monotonic_clock::now();
         let result = loop {
             match stream.blocking_read(READ_CHUNK) {
                 Ok(chunk) => {
@@ -185,15 +187,26 @@ impl Transport for WasiHttp {
                         break Err(TransportError::TooLarge(req.max_body));
                     }
                     buf.extend_from_slice(&chunk);
+                    last_progress = monotonic_clock::now();
                 }
                 Err(StreamError::Closed) => break Ok(()),
                 Err(StreamError::LastOperationFailed(e)) => {
                     break Err(match wasi::http_error_code(&e) {
                         Some(code) => map_code(code, &origin, timeout_ms, req.max_body),
-                        None => TransportError::Network(format!(
-                            "reading the response from {origin} failed"
+                        // Hosts do not always say why a body read failed: a
+                        // silence as long as the timeout was the timeout,
+                        // anything sooner a dropped connection.
+                        None if monotonic_clock::now().saturating_sub(last_progress)
+                            >= nanos / 10 * 9 =>
+                        {
+                            TransportError::Timeout(format!(
+                                "{origin} stopped sending the response for {timeout_ms} ms"
+                            ))
+                        }
+                        None => TransportError::Reset(format!(
+                            "{origin} dropped the connection while sending the response"
                         )),
-                    })
+                    });
                 }
             }
         };
