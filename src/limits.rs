@@ -40,8 +40,9 @@ pub fn parse(header: &str) -> Option<LimitInfo> {
             continue;
         };
         match name.trim() {
-            "api-usage" => info.api_usage = counter(value),
-            "api-bursts" => info.api_bursts = counter(value),
+            // A malformed repeat must not wipe a good value: `or`.
+            "api-usage" => info.api_usage = counter(value).or(info.api_usage),
+            "api-bursts" => info.api_bursts = counter(value).or(info.api_bursts),
             "per-app-api-usage" => {
                 // `17/250(appName=x)`: split_once('=') above stopped at the
                 // first `=`, so the app name is still inside `value`.
@@ -51,11 +52,12 @@ pub fn parse(header: &str) -> Option<LimitInfo> {
                     .trim_end_matches(')')
                     .strip_prefix("appName=")
                     .unwrap_or("");
-                info.per_app_api_usage = counter(counts).map(|u| AppUsage {
+                let parsed = counter(counts).map(|u| AppUsage {
                     used: u.used,
                     max: u.max,
                     app_name: name.to_string(),
                 });
+                info.per_app_api_usage = parsed.or(info.per_app_api_usage.take());
             }
             _ => {}
         }
@@ -66,6 +68,12 @@ pub fn parse(header: &str) -> Option<LimitInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_malformed_repeat_keeps_the_good_value() {
+        let info = parse("api-usage=1/2; api-usage=x").unwrap();
+        assert_eq!(info.api_usage, Some(Usage { used: 1, max: 2 }));
+    }
 
     #[test]
     fn three_known_forms() {
