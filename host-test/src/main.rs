@@ -93,6 +93,14 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             println!("{}", mock.connection_info());
             let _ = std::io::stdout().flush();
             let _ = tokio::signal::ctrl_c().await;
+            // Last line: what was served, for tests that run the mock apart.
+            println!(
+                "{}",
+                serde_json::json!({
+                    "requests": mock.requests().len(),
+                    "token_requests": mock.token_requests(),
+                })
+            );
             mock.shutdown().await;
             Ok(())
         }
