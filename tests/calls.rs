@@ -407,3 +407,68 @@ async fn a_stall_between_bytes_times_out_within_the_bound() {
         "timed out after {took:?}, bound 1000 ms + 10%"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_are_kept_alive_and_reused() {
+    let mock = mock().await;
+    for base in [mock.http_url(), mock.https_url()] {
+        let mut c = client(&mock, config(&mock, &base, password_grant(&mock)));
+        for _ in 0..20 {
+            c.call(&get("/services/data/v62.0/limits")).await.unwrap();
+        }
+        // Twenty-one sequential requests (one login) over one connection:
+        // a new connection each time would leave several idle here.
+        assert_eq!(c.idle_connections(), 1, "{base}");
+    }
+}
+
+/// A server that answers each connection's first request, then closes it
+/// without saying so (as a load balancer does with idle connections).
+async fn closing_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let body = "{}";
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes()).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_the_server_closed_is_not_reused() {
+    let mock = mock().await;
+    let server = closing_server().await;
+    let mut c = client(
+        &mock,
+        config(
+            &mock,
+            &server,
+            wit::Grant::AccessToken(wit::AccessTokenGrant {
+                access_token: "00Dx!closing-test-token".into(),
+                instance_url: server.clone(),
+            }),
+        ),
+    );
+    for _ in 0..5 {
+        let body = serde_json::json!({"Name": "x"}).to_string();
+        let post = with_body(
+            wit::Method::Post,
+            "/services/data/v62.0/sobjects/Account",
+            &body,
+        );
+        c.call(&post).await.expect("a POST over a fresh connection");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

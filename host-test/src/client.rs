@@ -117,6 +117,11 @@ impl Client {
         }
     }
 
+    /// Keep-alive connections idle in this client's pool.
+    pub fn idle_connections(&self) -> usize {
+        self.sender.idle_connections()
+    }
+
     /// How many times `authenticate` ran the OAuth flow.
     pub fn logins(&self) -> usize {
         self.logins

@@ -1,15 +1,18 @@
 //! The one place a guest's request leaves the host: TCP (+ TLS with the web
 //! roots plus any extra CA, such as the mock's) and HTTP/1.1 via hyper, with
-//! the guest's connect / first-byte / between-bytes timeouts.
+//! the guest's connect / first-byte / between-bytes timeouts, over
+//! connections kept alive and reused per origin (a new TCP and TLS handshake
+//! per call costs tens of milliseconds against a real org).
 
 use bytes::Bytes;
 use http::uri::Scheme;
 use http_body_util::BodyExt;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
@@ -19,11 +22,55 @@ const DEFAULT_CONNECT: Duration = Duration::from_secs(30);
 const DEFAULT_FIRST_BYTE: Duration = Duration::from_secs(120);
 const DEFAULT_BETWEEN_BYTES: Duration = Duration::from_secs(60);
 
+/// Idle connections kept per origin, and how long one may sit idle (below
+/// the 60 s or more after which load balancers usually close them).
+const MAX_IDLE_PER_ORIGIN: usize = 8;
+const IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
 pub type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+type Connection = hyper::client::conn::http1::SendRequest<WasiBody>;
 
 #[derive(Clone)]
 pub struct Sender {
     tls: tokio_rustls::TlsConnector,
+    pool: Arc<Pool>,
+}
+
+/// Connections whose last response was read to the end, by origin.
+#[derive(Default)]
+struct Pool {
+    idle: Mutex<HashMap<String, Vec<(Connection, Instant)>>>,
+}
+
+impl Pool {
+    fn take(&self, origin: &str) -> Option<Connection> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.get_mut(origin)?;
+        while let Some((conn, since)) = list.pop() {
+            if since.elapsed() < IDLE_TIMEOUT && !conn.is_closed() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    fn put(&self, origin: String, conn: Connection) {
+        if conn.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.entry(origin).or_default();
+        list.retain(|(c, since)| !c.is_closed() && since.elapsed() < IDLE_TIMEOUT);
+        if list.len() < MAX_IDLE_PER_ORIGIN {
+            list.push((conn, Instant::now()));
+        }
+    }
+
+    /// Idle connections held now, over all origins.
+    fn len(&self) -> usize {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.values().map(Vec::len).sum()
+    }
 }
 
 impl Sender {
@@ -48,7 +95,13 @@ impl Sender {
             .with_no_client_auth();
         Ok(Self {
             tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            pool: Arc::default(),
         })
+    }
+
+    /// Idle keep-alive connections ready for reuse.
+    pub fn idle_connections(&self) -> usize {
+        self.pool.len()
     }
 
     pub async fn send(
@@ -71,64 +124,95 @@ impl Sender {
         let host = authority
             .host()
             .trim_start_matches('[')
-            .trim_end_matches(']');
-
-        let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host, port)))
-            .await
-            .map_err(|_| Error::ConnectionTimeout)?
-            .map_err(Error::Connect)?;
-        let _ = tcp.set_nodelay(true);
-
-        let (mut sender, done_rx) = if tls {
-            let name = rustls::pki_types::ServerName::try_from(host.to_string())?;
-            let stream = tokio::time::timeout(connect_timeout, self.tls.connect(name, tcp))
-                .await
-                .map_err(|_| Error::ConnectionTimeout)?
-                .map_err(Error::Tls)?;
-            let (s, c) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            (s, drive(c))
-        } else {
-            let (s, c) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
-            (s, drive(c))
-        };
+            .trim_end_matches(']')
+            .to_string();
+        let origin = format!("{}://{host}:{port}", if tls { "https" } else { "http" });
 
         // Origin-form on the wire: scheme and authority go in Host only.
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         *req.uri_mut() = path.parse().map_err(|_| Error::HttpRequestUriInvalid)?;
 
-        let response = tokio::time::timeout(first_byte, sender.send_request(req))
+        // A kept-alive connection first. If it closed meanwhile, hyper hands
+        // the unsent request back and it goes out on a new connection; once
+        // sent, it is never sent twice.
+        while let Some(mut conn) = self.pool.take(&origin) {
+            if !matches!(
+                tokio::time::timeout(connect_timeout, conn.ready()).await,
+                Ok(Ok(()))
+            ) {
+                continue;
+            }
+            match tokio::time::timeout(first_byte, conn.try_send_request(req)).await {
+                Err(_) => return Err(Error::ConnectionReadTimeout),
+                Ok(Ok(response)) => return Ok(self.respond(response, conn, origin, between_bytes)),
+                Ok(Err(mut e)) => match e.take_message() {
+                    Some(unsent) => req = unsent,
+                    None => return Err(Error::from(e.into_error())),
+                },
+            }
+        }
+
+        let mut conn = self.connect(&host, port, tls, connect_timeout).await?;
+        let response = tokio::time::timeout(first_byte, conn.send_request(req))
             .await
             .map_err(|_| Error::ConnectionReadTimeout)?
             .map_err(Error::from)?;
+        Ok(self.respond(response, conn, origin, between_bytes))
+    }
+
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+        tls: bool,
+        connect_timeout: Duration,
+    ) -> Result<Connection, Error> {
+        let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host, port)))
+            .await
+            .map_err(|_| Error::ConnectionTimeout)?
+            .map_err(Error::Connect)?;
+        let _ = tcp.set_nodelay(true);
+        if tls {
+            let name = rustls::pki_types::ServerName::try_from(host.to_string())?;
+            let stream = tokio::time::timeout(connect_timeout, self.tls.connect(name, tcp))
+                .await
+                .map_err(|_| Error::ConnectionTimeout)?
+                .map_err(Error::Tls)?;
+            let (conn, driver) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(driver);
+            Ok(conn)
+        } else {
+            let (conn, driver) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
+            tokio::spawn(driver);
+            Ok(conn)
+        }
+    }
+
+    /// The response, its body timed between frames; the connection goes
+    /// back to the pool once the body has been read to the end.
+    fn respond(
+        &self,
+        response: http::Response<hyper::body::Incoming>,
+        conn: Connection,
+        origin: String,
+        between_bytes: Duration,
+    ) -> (http::Response<WasiBody>, IoFuture) {
+        let pool = self.pool.clone();
         let response = response.map(|incoming| {
             TimedBody {
                 inner: incoming,
                 between_bytes,
                 sleep: Box::pin(tokio::time::sleep(between_bytes)),
+                reuse: Some((conn, pool, origin)),
             }
             .boxed_unsync()
         });
-        let io: IoFuture = Box::new(async move {
-            match done_rx.await {
-                Ok(Err(e)) => Err(Error::from(e)),
-                _ => Ok(()),
-            }
-        });
-        Ok((response, io))
+        // Connection errors surface through the body; the connection itself
+        // outlives this response.
+        let io: IoFuture = Box::new(async { Ok(()) });
+        (response, io)
     }
-}
-
-/// Drives a connection in the background; the receiver learns how it ended
-/// (the response body streams only while it runs).
-fn drive<F>(conn: F) -> tokio::sync::oneshot::Receiver<hyper::Result<()>>
-where
-    F: Future<Output = hyper::Result<()>> + Send + 'static,
-{
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let _ = done_tx.send(conn.await);
-    });
-    done_rx
 }
 
 /// A response body that fails with `ConnectionReadTimeout` when no frame
@@ -138,6 +222,8 @@ struct TimedBody {
     inner: hyper::body::Incoming,
     between_bytes: Duration,
     sleep: Pin<Box<tokio::time::Sleep>>,
+    /// Returned to the pool at the end of the body.
+    reuse: Option<(Connection, Arc<Pool>, String)>,
 }
 
 impl http_body::Body for TimedBody {
@@ -156,7 +242,12 @@ impl http_body::Body for TimedBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::from(e)))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                if let Some((conn, pool, origin)) = this.reuse.take() {
+                    pool.put(origin, conn);
+                }
+                Poll::Ready(None)
+            }
             Poll::Pending => {
                 ready!(this.sleep.as_mut().poll(cx));
                 Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
