@@ -365,8 +365,9 @@ async fn bodies_over_the_limit_are_refused_with_a_typed_error() {
     ));
 }
 
-/// A server that sends the head and a few body bytes, then stalls.
-async fn stalling_server() -> String {
+/// A raw HTTP server on loopback: reads a request, writes `answer`, holds the
+/// connection for `hold`, then closes it without a word.
+async fn raw_server(answer: &'static str, hold: Duration) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -375,13 +376,21 @@ async fn stalling_server() -> String {
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = conn.read(&mut buf).await;
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":";
-                let _ = conn.write_all(head.as_bytes()).await;
-                tokio::time::sleep(Duration::from_secs(30)).await;
+                let _ = conn.write_all(answer.as_bytes()).await;
+                tokio::time::sleep(hold).await;
             });
         }
     });
     url
+}
+
+/// The head and a few body bytes, then a stall.
+async fn stalling_server() -> String {
+    raw_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":",
+        Duration::from_secs(30),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -422,28 +431,14 @@ async fn connections_are_kept_alive_and_reused() {
     }
 }
 
-/// A server that answers each connection's first request, then closes it
-/// without saying so (as a load balancer does with idle connections).
+/// Answers each connection's first request, then closes it without saying
+/// so (as a load balancer does with idle connections).
 async fn closing_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut conn, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = conn.read(&mut buf).await;
-                let body = "{}";
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.write_all(head.as_bytes()).await;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            });
-        }
-    });
-    url
+    raw_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+        Duration::from_millis(20),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
