@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Writes the pem_key seeds: throwaway RSA keys generated for the fuzz corpus
-# only (they sign nothing anywhere), in the forms users paste.
+# Writes the pem_key seeds: throwaway RSA keys generated as test fixtures
+# only (they sign nothing anywhere), in the forms users paste. They live in
+# fixtures/, apart from the other corpora, because they are key material.
 set -euo pipefail
-out="$(cd "$(dirname "$0")" && pwd)/corpus/pem_key"
+out="$(cd "$(dirname "$0")" && pwd)/fixtures/pem_key-test-keys"
 mkdir -p "$out"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

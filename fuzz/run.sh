@@ -69,8 +69,13 @@ for t in "${targets[@]}"; do
     log="$work/$t.log"
     echo "fuzzing $t for ${seconds}s..." >&2
     # New inputs go to the scratch dir (the first); the seeds are only read.
+    # Seeds that are key material live apart, under fixtures/.
+    seeds=()
+    for dir in "$fuzz/corpus/$t" "$fuzz/fixtures/$t-test-keys"; do
+        if [ -d "$dir" ]; then seeds+=("$dir"); fi
+    done
     set +e
-    "${cargo[@]}" run "${flags[@]}" "$t" "$work/$t" "$fuzz/corpus/$t" -- "${args[@]}" >"$log" 2>&1
+    "${cargo[@]}" run "${flags[@]}" "$t" "$work/$t" "${seeds[@]}" -- "${args[@]}" >"$log" 2>&1
     rc=$?
     set -e
     execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)

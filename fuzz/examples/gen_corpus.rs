@@ -1,5 +1,5 @@
-//! Writes the seed corpora under `fuzz/corpus/` (except `pem_key`, see
-//! `fuzz/gen_pem_seeds.sh`): Salesforce-shaped responses, in the input format
+//! Writes the seed corpora under `fuzz/corpus/` (except `pem_key`, whose key
+//! fixtures `fuzz/gen_pem_seeds.sh` writes to `fuzz/fixtures/`): Salesforce-shaped responses, in the input format
 //! of each target (`fuzz_common` documents it).
 //!
 //! `cargo run --manifest-path fuzz/Cargo.toml --example gen_corpus`
