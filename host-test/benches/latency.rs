@@ -10,7 +10,7 @@
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use sf_host::mock::{Mock, MockOptions};
-use sf_host::{wit, Client, ClientOptions, Connector};
+use sf_host::{Client, ClientOptions, Connector};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,22 +68,7 @@ async fn main() {
     let runs = args.get(1).copied().unwrap_or(7);
 
     let mock = Mock::start(MockOptions::default()).await.expect("mock");
-    let c = mock.credentials();
-    let config = wit::Config {
-        login_url: Some(mock.http_url()),
-        client_id: Some(c.client_id.clone()),
-        client_secret: Some(c.client_secret.clone()),
-        grant: wit::Grant::Password(wit::PasswordGrant {
-            username: c.username.clone(),
-            password: c.password.clone(),
-            security_token: Some(c.security_token.clone()),
-        }),
-        api_version: None,
-        timeout_ms: None,
-        max_response_bytes: None,
-        retry: None,
-        allowed_hosts: None,
-    };
+    let config = mock.config(&mock.http_url(), mock.password_grant());
     let connector =
         Arc::new(Connector::load(&sf_host::default_component_path()).expect("component"));
     let mut component = Client::new(connector, config, ClientOptions::default()).expect("client");

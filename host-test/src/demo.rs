@@ -12,21 +12,6 @@ fn step(title: &str) {
     println!("\n== {title}");
 }
 
-fn base_config(mock: &Mock, login_url: &str, grant: wit::Grant) -> wit::Config {
-    let c = mock.credentials();
-    wit::Config {
-        login_url: Some(login_url.to_string()),
-        client_id: Some(c.client_id.clone()),
-        client_secret: Some(c.client_secret.clone()),
-        grant,
-        api_version: None,
-        timeout_ms: None,
-        max_response_bytes: None,
-        retry: None,
-        allowed_hosts: None,
-    }
-}
-
 fn describe(s: &wit::Session) -> String {
     format!(
         "instance {} · org {} · user {} · signature {}",
@@ -75,20 +60,11 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     let grants: Vec<(&str, wit::Config)> = vec![
         (
             "password + security token (password has # & % + space é), over https",
-            base_config(
-                &mock,
-                &https,
-                wit::Grant::Password(wit::PasswordGrant {
-                    username: creds.username.clone(),
-                    password: creds.password.clone(),
-                    security_token: Some(creds.security_token.clone()),
-                }),
-            ),
+            mock.config(&https, mock.password_grant()),
         ),
         (
             "jwt-bearer, PKCS#8 key signed inside the component",
-            base_config(
-                &mock,
+            mock.config(
                 &http,
                 wit::Grant::JwtBearer(wit::JwtBearerGrant {
                     username: creds.username.clone(),
@@ -99,8 +75,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         ),
         (
             "jwt-bearer, PKCS#1 key",
-            base_config(
-                &mock,
+            mock.config(
                 &http,
                 wit::Grant::JwtBearer(wit::JwtBearerGrant {
                     username: creds.username.clone(),
@@ -111,24 +86,21 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         ),
         (
             "client-credentials, secret in the body",
-            base_config(
-                &mock,
+            mock.config(
                 &http,
                 wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
             ),
         ),
         (
             "client-credentials, HTTP Basic",
-            base_config(
-                &mock,
+            mock.config(
                 &https,
                 wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: true }),
             ),
         ),
         (
             "refresh-token",
-            base_config(
-                &mock,
+            mock.config(
                 &http,
                 wit::Grant::RefreshToken(wit::RefreshTokenGrant {
                     refresh_token: creds.refresh_token.clone(),
@@ -150,8 +122,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     let redirect = "http://localhost:1717/OauthRedirect";
     let web = Client::new(
         connector.clone(),
-        base_config(
-            &mock,
+        mock.config(
             &http,
             wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
         ),
@@ -175,8 +146,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     let code = mock.issue_auth_code(redirect, challenge.as_deref());
     let mut web = Client::new(
         connector.clone(),
-        base_config(
-            &mock,
+        mock.config(
             &http,
             wit::Grant::AuthorizationCode(wit::AuthorizationCodeGrant {
                 code,
@@ -235,15 +205,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     // One client for the rest, as a platform would keep it.
     let mut client = Client::new(
         connector.clone(),
-        base_config(
-            &mock,
-            &http,
-            wit::Grant::Password(wit::PasswordGrant {
-                username: creds.username.clone(),
-                password: creds.password.clone(),
-                security_token: Some(creds.security_token.clone()),
-            }),
-        ),
+        mock.config(&http, mock.password_grant()),
         options.clone(),
     )?;
 
@@ -360,8 +322,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     step("errors are typed and carry no secrets");
     let mut bad = Client::new(
         connector.clone(),
-        base_config(
-            &mock,
+        mock.config(
             &http,
             wit::Grant::Password(wit::PasswordGrant {
                 username: creds.username.clone(),

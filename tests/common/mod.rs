@@ -43,32 +43,20 @@ pub fn options(mock: &Mock) -> ClientOptions {
 }
 
 pub fn config(mock: &Mock, login_url: &str, grant: wit::Grant) -> wit::Config {
-    let c = mock.credentials();
     wit::Config {
-        login_url: Some(login_url.to_string()),
-        client_id: Some(c.client_id.clone()),
-        client_secret: Some(c.client_secret.clone()),
-        grant,
-        api_version: None,
         timeout_ms: Some(5_000),
-        max_response_bytes: None,
         // The default policy, with waits short enough for a test suite.
         retry: Some(wit::RetryPolicy {
             max_retries: 3,
             initial_backoff_ms: 20,
             max_backoff_ms: 2_000,
         }),
-        allowed_hosts: None,
+        ..mock.config(login_url, grant)
     }
 }
 
 pub fn password_grant(mock: &Mock) -> wit::Grant {
-    let c = mock.credentials();
-    wit::Grant::Password(wit::PasswordGrant {
-        username: c.username.clone(),
-        password: c.password.clone(),
-        security_token: Some(c.security_token.clone()),
-    })
+    mock.password_grant()
 }
 
 pub fn jwt_grant(mock: &Mock, pkcs1: bool) -> wit::Grant {
