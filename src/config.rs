@@ -13,7 +13,8 @@ use url::Url;
 pub const DEFAULT_API_VERSION: &str = "62.0";
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
-const MAX_RESPONSE_BYTES_RANGE: core::ops::RangeInclusive<u64> = 1024..=1024 * 1024 * 1024;
+pub const MAX_RESPONSE_BYTES_RANGE: core::ops::RangeInclusive<u64> = 1024..=1024 * 1024 * 1024;
+pub const TIMEOUT_MS_RANGE: core::ops::RangeInclusive<u32> = 1..=600_000;
 /// Versions up to 30.0 are retired (REST answers 410 GONE).
 const OLDEST_API_MAJOR: u32 = 31;
 
@@ -180,7 +181,7 @@ impl Config {
             _ => DEFAULT_API_VERSION.to_string(),
         };
         let timeout_ms = self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
-        if !(1..=600_000).contains(&timeout_ms) {
+        if !TIMEOUT_MS_RANGE.contains(&timeout_ms) {
             return Err(Error::config(
                 "timeout-ms",
                 format!("{timeout_ms} is out of range; use 1 to 600000 milliseconds"),

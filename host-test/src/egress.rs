@@ -143,14 +143,17 @@ impl WasiHttpHooks for Egress {
         options: Option<RequestOptions>,
         _fut: IoFuture,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
-        let origin = origin_of(&request.uri().to_string()).unwrap_or_default();
-        let method = request.method().to_string();
         let uri = request.uri().to_string();
-        let log = self.log.clone();
+        let origin = origin_of(&uri).unwrap_or_default();
+        // Only a logging client pays for the log line's parts.
+        let log = self
+            .log
+            .clone()
+            .map(|log| (log, request.method().to_string(), uri));
         if !self.policy.allows(&origin) {
             self.denied
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if let Some(log) = log {
+            if let Some((log, method, uri)) = log {
                 (log.0)(format!(
                     "sf-host: {method} {uri} -> denied (origin not allowed)"
                 ));
@@ -161,7 +164,7 @@ impl WasiHttpHooks for Egress {
         Box::new(async move {
             let started = std::time::Instant::now();
             let outcome = sender.send(request, options).await;
-            if let Some(log) = log {
+            if let Some((log, method, uri)) = log {
                 (log.0)(log_line(&method, &uri, &outcome, started.elapsed()));
             }
             outcome

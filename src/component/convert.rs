@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 use super::wit;
-use crate::config::{Config, Grant, Limits};
+use crate::config::{Config, Grant, Limits, MAX_RESPONSE_BYTES_RANGE, TIMEOUT_MS_RANGE};
 use crate::error::Error;
 use crate::http::Method;
 use crate::limits::LimitInfo;
@@ -139,8 +139,13 @@ pub fn session_in(s: wit::Session) -> Result<Session, Error> {
         api_version,
         signature_verified: s.signature_verified,
         limits: Limits {
-            timeout_ms: s.timeout_ms.clamp(1, 600_000),
-            max_response_bytes: s.max_response_bytes.clamp(1024, 1 << 30),
+            timeout_ms: s
+                .timeout_ms
+                .clamp(*TIMEOUT_MS_RANGE.start(), *TIMEOUT_MS_RANGE.end()),
+            max_response_bytes: s.max_response_bytes.clamp(
+                *MAX_RESPONSE_BYTES_RANGE.start(),
+                *MAX_RESPONSE_BYTES_RANGE.end(),
+            ),
             retry: retry_in(s.retry)
                 .validate()
                 .map_err(|e| Error::request("session.retry", e.to_string()))?,
