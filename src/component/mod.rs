@@ -436,8 +436,8 @@ impl exports::salesforce::connector::tools::Guest for Component {
         crate::tools::catalog()
             .into_iter()
             .map(|t| exports::salesforce::connector::tools::Tool {
-                name: t.name.to_string(),
-                description: t.description.to_string(),
+                name: t.name,
+                description: t.description,
                 input_schema: t.input_schema.to_string(),
             })
             .collect()

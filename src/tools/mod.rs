@@ -16,184 +16,66 @@ use crate::{composite, org, query, records};
 use serde_json::{json, Value};
 
 pub struct Tool {
-    pub name: &'static str,
-    pub description: &'static str,
+    pub name: String,
+    pub description: String,
     pub input_schema: Value,
 }
 
+/// Each tool's description and argument properties. `{"$shared": name}`
+/// stands for one of the `shared` schemas, so common arguments are written
+/// once. Data rather than code: `json!` literals cost the component about
+/// 15 KB more than this text.
+const CATALOG: &str = include_str!("catalog.json");
+
 const SCHEMA: &str = "https://json-schema.org/draft/2020-12/schema";
 
-fn object(properties: Value, required: &[&str]) -> Value {
-    json!({
-        "$schema": SCHEMA,
-        "type": "object",
-        "properties": properties,
-        "required": required,
-        "additionalProperties": false,
-    })
-}
-
-fn sobject() -> Value {
-    json!({"type": "string", "minLength": 1, "description": "API name of the object, e.g. Account, Contact, Invoice__c"})
-}
-
-fn record_id() -> Value {
-    json!({"type": "string", "minLength": 15, "description": "15 or 18 character Salesforce record id"})
-}
-
-fn field_names() -> Value {
-    json!({"type": "array", "items": {"type": "string"}, "description": "Fields to return; omit for all fields"})
-}
-
-fn fields_object() -> Value {
-    json!({"type": "object", "description": "Field API names to values, e.g. {\"Name\": \"Acme\", \"Industry\": \"Energy\"}"})
-}
-
-fn record_list(max: u64) -> Value {
-    json!({"type": "array", "minItems": 1, "maxItems": max, "items": {"type": "object"},
-           "description": "Records as objects of field API names to values"})
-}
-
-fn all_or_none() -> Value {
-    json!({"type": "boolean", "description": "Roll back a request's writes when any record in it fails (per 200-record chunk). Default false."})
-}
-
 pub fn catalog() -> Vec<Tool> {
-    vec![
-        Tool {
-            name: "soql_query",
-            description: "Run a read-only SOQL query (SELECT ... FROM ...) and return the matching records as JSON. Use it to find or list records when you know the object and fields. Follows pages automatically up to max_records (default 2000) and says `truncated: true` with a `nextRecordsUrl` when more rows exist; use soql_query_more to continue. Set include_deleted to also see deleted and archived rows.",
-            input_schema: object(json!({
-                "soql": {"type": "string", "minLength": 1, "description": "The SOQL query, e.g. SELECT Id, Name FROM Account WHERE Industry = 'Energy' LIMIT 10"},
-                "max_records": {"type": "integer", "minimum": 1, "maximum": 50000, "description": "Stop after this many records (default 2000)"},
-                "include_deleted": {"type": "boolean", "description": "Use queryAll to include deleted and archived rows"}
-            }), &["soql"]),
+    // The file is part of the source and a unit test parses it, so a
+    // failure here cannot reach a user; no tools is the non-panicking answer.
+    let Ok(mut doc) = serde_json::from_str::<Value>(CATALOG) else {
+        return Vec::new();
+    };
+    let shared = doc["shared"].take();
+    let Value::Array(tools) = doc["tools"].take() else {
+        return Vec::new();
+    };
+    tools
+        .into_iter()
+        .map(|mut t| Tool {
+            name: take_string(&mut t["name"]),
+            description: take_string(&mut t["description"]),
+            input_schema: json!({
+                "$schema": SCHEMA,
+                "type": "object",
+                "properties": resolve(t["properties"].take(), &shared),
+                "required": t["required"].take(),
+                "additionalProperties": false,
+            }),
+        })
+        .collect()
+}
+
+fn take_string(v: &mut Value) -> String {
+    match v.take() {
+        Value::String(s) => s,
+        _ => String::new(),
+    }
+}
+
+/// Replaces every `{"$shared": name}` with that shared schema.
+fn resolve(v: Value, shared: &Value) -> Value {
+    match v {
+        Value::Object(o) => match o.get("$shared").and_then(Value::as_str) {
+            Some(name) => shared[name].clone(),
+            None => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (k, resolve(v, shared)))
+                    .collect(),
+            ),
         },
-        Tool {
-            name: "soql_query_more",
-            description: "Fetch the next page of a query that soql_query reported as truncated, using its nextRecordsUrl. Returns one page of up to 2000 records and the next nextRecordsUrl, if any.",
-            input_schema: object(json!({
-                "next_records_url": {"type": "string", "minLength": 1, "description": "The nextRecordsUrl from a previous result"}
-            }), &["next_records_url"]),
-        },
-        Tool {
-            name: "sosl_search",
-            description: "Full-text search across objects with SOSL, e.g. FIND {Acme} IN NAME FIELDS RETURNING Account(Id, Name), Contact(Id, Name). Use it when you have a name, email or phone fragment but do not know which object holds it. Returns the matching records.",
-            input_schema: object(json!({
-                "sosl": {"type": "string", "minLength": 1, "description": "The SOSL search; the term goes in braces"}
-            }), &["sosl"]),
-        },
-        Tool {
-            name: "get_record",
-            description: "Read one record by its Salesforce id. Returns the record's fields as JSON; pass fields to limit them.",
-            input_schema: object(json!({"sobject": sobject(), "id": record_id(), "fields": field_names()}), &["sobject", "id"]),
-        },
-        Tool {
-            name: "get_record_by_external_id",
-            description: "Read one record by the value of an external id field (for example ExtId__c = 'ERP-42'). Fails with multiple-choices when several records match.",
-            input_schema: object(json!({
-                "sobject": sobject(),
-                "external_id_field": {"type": "string", "minLength": 1, "description": "API name of the external id field"},
-                "external_id": {"type": "string", "minLength": 1},
-                "fields": field_names()
-            }), &["sobject", "external_id_field", "external_id"]),
-        },
-        Tool {
-            name: "create_record",
-            description: "Create one record and return its new id. Required fields depend on the object (Account needs Name; Contact needs LastName); use describe_sobject to see them. This writes to the org.",
-            input_schema: object(json!({"sobject": sobject(), "fields": fields_object()}), &["sobject", "fields"]),
-        },
-        Tool {
-            name: "update_record",
-            description: "Change fields of one existing record identified by id. Only the given fields change. This writes to the org.",
-            input_schema: object(json!({"sobject": sobject(), "id": record_id(), "fields": fields_object()}), &["sobject", "id", "fields"]),
-        },
-        Tool {
-            name: "upsert_record",
-            description: "Create or update one record matched by an external id field: creates it when no record has that value, updates it when one does, and fails with the candidate records when several do. Returns the id and whether it was created. This writes to the org.",
-            input_schema: object(json!({
-                "sobject": sobject(),
-                "external_id_field": {"type": "string", "minLength": 1},
-                "external_id": {"type": "string", "minLength": 1},
-                "fields": fields_object()
-            }), &["sobject", "external_id_field", "external_id", "fields"]),
-        },
-        Tool {
-            name: "delete_record",
-            description: "Delete one record by id (it goes to the recycle bin). This writes to the org; confirm with the user first.",
-            input_schema: object(json!({"sobject": sobject(), "id": record_id()}), &["sobject", "id"]),
-        },
-        Tool {
-            name: "create_records",
-            description: "Create many records of one object in as few requests as possible (200 per request, in order). Returns one result per record with its id or its errors. This writes to the org.",
-            input_schema: object(json!({"sobject": sobject(), "records": record_list(10_000), "all_or_none": all_or_none()}), &["sobject", "records"]),
-        },
-        Tool {
-            name: "update_records",
-            description: "Update many records of one object; every record object must include its Id. Returns one result per record. This writes to the org.",
-            input_schema: object(json!({"sobject": sobject(), "records": record_list(10_000), "all_or_none": all_or_none()}), &["sobject", "records"]),
-        },
-        Tool {
-            name: "upsert_records",
-            description: "Create or update many records matched by an external id field; each record object includes that field. Returns one result per record with `created`. This writes to the org.",
-            input_schema: object(json!({
-                "sobject": sobject(),
-                "external_id_field": {"type": "string", "minLength": 1},
-                "records": record_list(10_000),
-                "all_or_none": all_or_none()
-            }), &["sobject", "external_id_field", "records"]),
-        },
-        Tool {
-            name: "delete_records",
-            description: "Delete many records by id (200 per request). Returns one result per id. This writes to the org; confirm with the user first.",
-            input_schema: object(json!({
-                "ids": {"type": "array", "minItems": 1, "maxItems": 10_000, "items": record_id()},
-                "all_or_none": all_or_none()
-            }), &["ids"]),
-        },
-        Tool {
-            name: "composite",
-            description: "Run up to 25 REST subrequests in one round trip. A later subrequest can use an earlier result with @{referenceId.field}, e.g. create an Account then a Contact with AccountId @{newAccount.id}. With all_or_none every write is rolled back if one fails. Returns each subresponse's status and body.",
-            input_schema: object(json!({
-                "all_or_none": all_or_none(),
-                "requests": {"type": "array", "minItems": 1, "maxItems": 25, "items": {
-                    "type": "object", "additionalProperties": false,
-                    "required": ["method", "url", "reference_id"],
-                    "properties": {
-                        "method": {"type": "string", "enum": ["GET", "POST", "PATCH", "PUT", "DELETE"]},
-                        "url": {"type": "string", "minLength": 1, "description": "Path under /services/data/vNN.N/"},
-                        "reference_id": {"type": "string", "minLength": 1},
-                        "body": {"type": "object"}
-                    }
-                }}
-            }), &["requests"]),
-        },
-        Tool {
-            name: "describe_global",
-            description: "List every object in the org with its API name, label and whether it is queryable, createable and custom. Use it to discover which objects exist.",
-            input_schema: object(json!({}), &[]),
-        },
-        Tool {
-            name: "describe_sobject",
-            description: "Describe one object: its fields with their API names, labels, types, lengths, picklist values and whether they are required, plus child relationships. Use it before writing a query or a record.",
-            input_schema: object(json!({"sobject": sobject()}), &["sobject"]),
-        },
-        Tool {
-            name: "org_limits",
-            description: "Show the org's limits and what remains of them, e.g. DailyApiRequests. Use it before a large job.",
-            input_schema: object(json!({}), &[]),
-        },
-        Tool {
-            name: "current_user",
-            description: "Who the connector is signed in as: user id, org id, username, name, email, locale and time zone.",
-            input_schema: object(json!({}), &[]),
-        },
-        Tool {
-            name: "api_versions",
-            description: "List the REST API versions the org serves, oldest first; the last is the newest.",
-            input_schema: object(json!({}), &[]),
-        },
-    ]
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| resolve(v, shared)).collect()),
+        v => v,
+    }
 }
 
 fn arg<'a>(args: &'a Value, name: &str) -> &'a str {
@@ -247,7 +129,7 @@ pub fn invoke(
         .iter()
         .find(|tool| tool.name == name)
         .ok_or_else(|| {
-            let names: Vec<&str> = catalog.iter().map(|t| t.name).collect();
+            let names: Vec<&str> = catalog.iter().map(|t| t.name.as_str()).collect();
             Error::request(
                 "name",
                 format!("no tool `{name}`; the tools are {}", names.join(", ")),
@@ -401,7 +283,7 @@ mod tests {
     #[test]
     fn names_are_unique_snake_case_and_described() {
         let catalog = super::catalog();
-        let mut names: Vec<&str> = catalog.iter().map(|t| t.name).collect();
+        let mut names: Vec<&str> = catalog.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), catalog.len());
@@ -414,5 +296,39 @@ mod tests {
             assert!(t.description.len() > 60, "{}", t.name);
             assert_eq!(t.input_schema["type"], "object");
         }
+    }
+
+    #[test]
+    fn catalog_text_parses_and_every_shared_schema_resolves() {
+        fn no_nulls(v: &serde_json::Value, at: &str) {
+            match v {
+                serde_json::Value::Null => panic!("unresolved schema at {at}"),
+                serde_json::Value::Object(o) => {
+                    assert!(!o.contains_key("$shared"), "{at}");
+                    o.iter()
+                        .for_each(|(k, v)| no_nulls(v, &format!("{at}/{k}")));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| no_nulls(v, at)),
+                _ => {}
+            }
+        }
+        let catalog = super::catalog();
+        assert_eq!(catalog.len(), 19);
+        for t in &catalog {
+            no_nulls(&t.input_schema, &t.name);
+            let properties = t.input_schema["properties"].as_object().unwrap();
+            for r in t.input_schema["required"].as_array().unwrap() {
+                assert!(
+                    properties.contains_key(r.as_str().unwrap()),
+                    "{}: {r}",
+                    t.name
+                );
+            }
+        }
+        let ids = &super::catalog()[12].input_schema["properties"]["ids"];
+        assert_eq!(
+            ids["items"]["minLength"], 15,
+            "a $shared nested in items resolves"
+        );
     }
 }

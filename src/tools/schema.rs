@@ -65,15 +65,20 @@ pub fn validate(schema: &Value, value: &Value, path: &str) -> Result<(), Error> 
         }
     }
     if let Some(n) = value.as_f64() {
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-            if n < min {
-                return Err(fail(path, format!("must be at least {min}")));
-            }
+        // The bound is quoted as the schema writes it: formatting an f64
+        // with core::fmt would pull ~20 KB of float printing into the
+        // component for one message.
+        if let Some(min) = schema
+            .get("minimum")
+            .filter(|m| m.as_f64().is_some_and(|m| n < m))
+        {
+            return Err(fail(path, format!("must be at least {min}")));
         }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-            if n > max {
-                return Err(fail(path, format!("must be at most {max}")));
-            }
+        if let Some(max) = schema
+            .get("maximum")
+            .filter(|m| m.as_f64().is_some_and(|m| n > m))
+        {
+            return Err(fail(path, format!("must be at most {max}")));
         }
     }
     if let Some(items) = value.as_array() {
