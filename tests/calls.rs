@@ -318,20 +318,19 @@ async fn the_host_denies_origins_outside_its_allowlist() {
         denied: denied.clone(),
         log: None,
     };
-    let (mut store, instance) = connector().instantiate(egress()).await.unwrap();
-    let result = instance
-        .salesforce_connector_connector()
-        .call_call(&mut store, &session, &get("/services/data/v62.0/limits"))
+    let connector = connector();
+    let mut instance = connector.instantiate(egress()).await.unwrap();
+    let (result,): (Result<wit::Response, wit::Error>,) = instance
+        .call("call", (&session, &get("/services/data/v62.0/limits")))
         .await
         .expect("no trap");
     assert!(matches!(result, Err(wit::Error::Denied(_))), "{result:?}");
 
-    let (mut store, instance) = connector().instantiate(egress()).await.unwrap();
-    let result = instance
-        .salesforce_connector_connector()
-        .call_authenticate(
-            &mut store,
-            &config(&mock, &mock.http_url(), password_grant(&mock)),
+    let mut instance = connector.instantiate(egress()).await.unwrap();
+    let (result,): (Result<wit::Session, wit::Error>,) = instance
+        .call(
+            "authenticate",
+            (&config(&mock, &mock.http_url(), password_grant(&mock)),),
         )
         .await
         .expect("no trap");

@@ -13,16 +13,12 @@ use std::sync::Arc;
 /// `session-expired` it re-authenticates once and runs it once more; a second
 /// expiry is returned, never looped on.
 macro_rules! with_session {
-    ($self:ident, $interface:ident, $method:ident ( $($arg:expr),* )) => {{
+    ($self:ident, $name:literal ( $($arg:expr),* )) => {{
         let mut renewed = false;
         loop {
             let session = $self.session().await?.clone();
-            let (mut store, instance) = $self.connector.instantiate($self.egress()).await?;
-            let result = instance
-                .$interface()
-                .$method(&mut store, &session $(, $arg)*)
-                .await
-                .map_err(|e| HostError::Trap(e.to_string()))?;
+            let mut instance = $self.connector.instantiate($self.egress()).await?;
+            let (result,) = instance.call($name, (&session, $($arg,)*)).await?;
             match result {
                 Err(wit::Error::SessionExpired(_)) if !renewed && $self.can_reauthenticate() => {
                     renewed = true;
@@ -142,13 +138,10 @@ impl Client {
 
     /// Runs the OAuth flow now and keeps the session.
     pub async fn authenticate(&mut self) -> Result<&wit::Session, HostError> {
-        let (mut store, instance) = self.connector.instantiate(self.egress()).await?;
+        let mut instance = self.connector.instantiate(self.egress()).await?;
         self.logins += 1;
-        let result = instance
-            .salesforce_connector_connector()
-            .call_authenticate(&mut store, &self.config)
-            .await
-            .map_err(|e| HostError::Trap(e.to_string()))?;
+        let (result,): (Result<wit::Session, wit::Error>,) =
+            instance.call("authenticate", (&self.config,)).await?;
         let session = result?;
         Ok(self.keep(session))
     }
@@ -187,7 +180,7 @@ impl Client {
     /// One REST call. On `session-expired` it re-authenticates once and
     /// retries once; a second expiry is returned, never looped on.
     pub async fn call(&mut self, request: &wit::Request) -> Result<wit::Response, HostError> {
-        with_session!(self, salesforce_connector_connector, call_call(request))
+        with_session!(self, "call"(request))
     }
 
     /// The first page of a SOQL query.
@@ -196,11 +189,7 @@ impl Client {
         soql: &str,
         options: ops::QueryOptions,
     ) -> Result<ops::QueryPage, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_query(soql, options)
-        )
+        with_session!(self, "query"(soql, options))
     }
 
     /// The page after `next` (a `nextRecordsUrl` or a locator).
@@ -209,11 +198,7 @@ impl Client {
         next: &str,
         options: ops::QueryOptions,
     ) -> Result<ops::QueryPage, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_query_more(next, options)
-        )
+        with_session!(self, "query-more"(next, options))
     }
 
     /// Every page up to `max_records`; `truncated` says when the cap stopped it.
@@ -223,15 +208,11 @@ impl Client {
         options: ops::QueryOptions,
         max_records: Option<u64>,
     ) -> Result<ops::QueryResult, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_query_all_pages(soql, options, max_records)
-        )
+        with_session!(self, "query-all-pages"(soql, options, max_records))
     }
 
     pub async fn search(&mut self, sosl: &str) -> Result<ops::JsonResponse, HostError> {
-        with_session!(self, salesforce_connector_operations, call_search(sosl))
+        with_session!(self, "search"(sosl))
     }
 
     pub async fn get_record(
@@ -240,11 +221,7 @@ impl Client {
         id: &str,
         fields: &[String],
     ) -> Result<ops::JsonResponse, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_get_record(sobject, id, fields)
-        )
+        with_session!(self, "get-record"(sobject, id, fields))
     }
 
     pub async fn get_record_by_external_id(
@@ -256,8 +233,7 @@ impl Client {
     ) -> Result<ops::JsonResponse, HostError> {
         with_session!(
             self,
-            salesforce_connector_operations,
-            call_get_record_by_external_id(sobject, field, value, fields)
+            "get-record-by-external-id"(sobject, field, value, fields)
         )
     }
 
@@ -266,11 +242,7 @@ impl Client {
         sobject: &str,
         fields_json: &str,
     ) -> Result<ops::CreatedRecord, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_create_record(sobject, fields_json)
-        )
+        with_session!(self, "create-record"(sobject, fields_json))
     }
 
     pub async fn update_record(
@@ -279,11 +251,7 @@ impl Client {
         id: &str,
         fields_json: &str,
     ) -> Result<Option<wit::LimitInfo>, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_update_record(sobject, id, fields_json)
-        )
+        with_session!(self, "update-record"(sobject, id, fields_json))
     }
 
     pub async fn delete_record(
@@ -291,11 +259,7 @@ impl Client {
         sobject: &str,
         id: &str,
     ) -> Result<Option<wit::LimitInfo>, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_delete_record(sobject, id)
-        )
+        with_session!(self, "delete-record"(sobject, id))
     }
 
     pub async fn upsert_record(
@@ -305,42 +269,30 @@ impl Client {
         value: &str,
         fields_json: &str,
     ) -> Result<ops::UpsertOutcome, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_upsert_record(sobject, field, value, fields_json)
-        )
+        with_session!(self, "upsert-record"(sobject, field, value, fields_json))
     }
 
     pub async fn describe_global(&mut self) -> Result<ops::JsonResponse, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_describe_global()
-        )
+        with_session!(self, "describe-global"())
     }
 
     pub async fn describe_sobject(
         &mut self,
         sobject: &str,
     ) -> Result<ops::JsonResponse, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_describe_sobject(sobject)
-        )
+        with_session!(self, "describe-sobject"(sobject))
     }
 
     pub async fn limits(&mut self) -> Result<ops::JsonResponse, HostError> {
-        with_session!(self, salesforce_connector_operations, call_limits())
+        with_session!(self, "limits"())
     }
 
     pub async fn userinfo(&mut self) -> Result<ops::JsonResponse, HostError> {
-        with_session!(self, salesforce_connector_operations, call_userinfo())
+        with_session!(self, "userinfo"())
     }
 
     pub async fn api_versions(&mut self) -> Result<Vec<ops::ApiVersion>, HostError> {
-        with_session!(self, salesforce_connector_operations, call_api_versions())
+        with_session!(self, "api-versions"())
     }
 
     pub async fn create_records(
@@ -349,11 +301,7 @@ impl Client {
         records_json: &str,
         all_or_none: bool,
     ) -> Result<ops::BatchResult, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_create_records(sobject, records_json, all_or_none)
-        )
+        with_session!(self, "create-records"(sobject, records_json, all_or_none))
     }
 
     pub async fn update_records(
@@ -362,11 +310,7 @@ impl Client {
         records_json: &str,
         all_or_none: bool,
     ) -> Result<ops::BatchResult, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_update_records(sobject, records_json, all_or_none)
-        )
+        with_session!(self, "update-records"(sobject, records_json, all_or_none))
     }
 
     pub async fn upsert_records(
@@ -378,8 +322,7 @@ impl Client {
     ) -> Result<ops::BatchResult, HostError> {
         with_session!(
             self,
-            salesforce_connector_operations,
-            call_upsert_records(sobject, external_id_field, records_json, all_or_none)
+            "upsert-records"(sobject, external_id_field, records_json, all_or_none)
         )
     }
 
@@ -388,11 +331,7 @@ impl Client {
         ids: &[String],
         all_or_none: bool,
     ) -> Result<ops::BatchResult, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_delete_records(ids, all_or_none)
-        )
+        with_session!(self, "delete-records"(ids, all_or_none))
     }
 
     pub async fn composite(
@@ -400,39 +339,24 @@ impl Client {
         all_or_none: bool,
         requests: &[ops::Subrequest],
     ) -> Result<ops::CompositeResult, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_operations,
-            call_composite(all_or_none, requests)
-        )
+        with_session!(self, "composite"(all_or_none, requests))
     }
 
     /// Runs one tool of the catalog with the session.
     pub async fn invoke(&mut self, name: &str, arguments_json: &str) -> Result<String, HostError> {
-        with_session!(
-            self,
-            salesforce_connector_tools,
-            call_invoke(name, arguments_json)
-        )
+        with_session!(self, "invoke"(name, arguments_json))
     }
 
     /// The tool catalog (no session needed).
     pub async fn tools(&self) -> Result<Vec<tools::Tool>, HostError> {
-        let (mut store, instance) = self.connector.instantiate(self.egress()).await?;
-        instance
-            .salesforce_connector_tools()
-            .call_tools(&mut store)
-            .await
-            .map_err(|e| HostError::Trap(e.to_string()))
+        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let (tools,) = instance.call("tools", ()).await?;
+        Ok(tools)
     }
 
     /// Switches the session to the newest API version the org serves.
     pub async fn use_newest_api_version(&mut self) -> Result<&wit::Session, HostError> {
-        let upgraded: wit::Session = with_session!(
-            self,
-            salesforce_connector_operations,
-            call_use_newest_api_version()
-        )?;
+        let upgraded: wit::Session = with_session!(self, "use-newest-api-version"())?;
         Ok(self.session.insert(upgraded))
     }
 
@@ -440,12 +364,10 @@ impl Client {
         &self,
         request: &wit::AuthorizeRequest,
     ) -> Result<wit::AuthorizeStart, HostError> {
-        let (mut store, instance) = self.connector.instantiate(self.egress()).await?;
-        Ok(instance
-            .salesforce_connector_connector()
-            .call_authorize_url(&mut store, request)
-            .await
-            .map_err(|e| HostError::Trap(e.to_string()))??)
+        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let (result,): (Result<wit::AuthorizeStart, wit::Error>,) =
+            instance.call("authorize-url", (request,)).await?;
+        result.map_err(HostError::from)
     }
 }
 
@@ -457,12 +379,10 @@ pub async fn parse_sfdx_url(connector: &Connector, url: &str) -> Result<wit::Con
         denied: Arc::default(),
         log: None,
     };
-    let (mut store, instance) = connector.instantiate(egress).await?;
-    Ok(instance
-        .salesforce_connector_connector()
-        .call_parse_sfdx_url(&mut store, url)
-        .await
-        .map_err(|e| HostError::Trap(e.to_string()))??)
+    let mut instance = connector.instantiate(egress).await?;
+    let (result,): (Result<wit::Config, wit::Error>,) =
+        instance.call("parse-sfdx-url", (url,)).await?;
+    result.map_err(HostError::from)
 }
 
 /// A GET request with no query, headers or body.
