@@ -41,12 +41,17 @@ export async function loadConnector(wasmPath, scratchDir = join(tmpdir(), "sales
   if (transpiled) {
     // `instantiation: "async"` makes the output take its imports as an
     // argument, so it can live anywhere and needs no node_modules beside it.
-    const { files } = await transpile(wasm, {
-      name: "salesforce",
-      instantiation: "async",
-      noTypescript: true,
-      quiet: true,
-    });
+    let files;
+    try {
+      ({ files } = await transpile(wasm, {
+        name: "salesforce",
+        instantiation: "async",
+        noTypescript: true,
+        quiet: true,
+      }));
+    } catch (e) {
+      throw new Error(`${wasmPath} is not a loadable component: ${e.message ?? e}`);
+    }
     // Written beside, then renamed: a concurrent run never sees half a directory.
     const partial = `${outDir}.${process.pid}.partial`;
     rmSync(partial, { recursive: true, force: true });

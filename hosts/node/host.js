@@ -92,7 +92,12 @@ function step(name, f, show) {
 }
 
 const loadStart = performance.now();
-const sf = await loadConnector(args.component, args["scratch-dir"]);
+let sf;
+try {
+  sf = await loadConnector(args.component, args["scratch-dir"]);
+} catch (e) {
+  fail(e.message);
+}
 const loadMs = Math.round(performance.now() - loadStart);
 
 const login = step("authenticate", () => sf.connector.authenticate(configFor(args["login-url"], env("SF_PASSWORD"))), (s) => ({

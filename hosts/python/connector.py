@@ -22,6 +22,10 @@ VERSION = "0.2.0"
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
 
 
+class LoadError(Exception):
+    """The component could not be read, compiled or linked."""
+
+
 class ComponentError(Exception):
     """The component's typed `error` variant (`tag`, `val`)."""
 
@@ -57,19 +61,22 @@ class Connector:
         try:
             wasm = Path(wasm_path).read_bytes()
         except OSError as e:
-            raise SystemExit(f"cannot read the component {wasm_path}: {e.strerror}")
+            raise LoadError(f"cannot read the component {wasm_path}: {e.strerror}") from None
         self.sha256 = hashlib.sha256(wasm).hexdigest()
         self.bytes = len(wasm)
         self.engine = Engine()
-        self.component, self.compiled = self._compile(wasm, scratch_dir)
-        linker = Linker(self.engine)
-        linker.add_wasip2()
-        linker.add_wasi_http()
-        self.store = Store(self.engine)
-        # No preopens, no environment, no stdio: the component asks for none.
-        self.store.set_wasi(WasiConfig())
-        self.store.set_wasi_http()
-        self.instance = linker.instantiate(self.store, self.component)
+        try:
+            self.component, self.compiled = self._compile(wasm, scratch_dir)
+            linker = Linker(self.engine)
+            linker.add_wasip2()
+            linker.add_wasi_http()
+            self.store = Store(self.engine)
+            # No preopens, no environment, no stdio: the component asks for none.
+            self.store.set_wasi(WasiConfig())
+            self.store.set_wasi_http()
+            self.instance = linker.instantiate(self.store, self.component)
+        except wasmtime.WasmtimeError as e:
+            raise LoadError(f"{wasm_path} is not a loadable component: {e}") from None
         self._funcs = {}
 
     def _compile(self, wasm, scratch_dir):
@@ -103,7 +110,7 @@ class Connector:
             iface = self.instance.get_export_index(self.store, f"{PACKAGE}/{interface}@{VERSION}")
             index = self.instance.get_export_index(self.store, name, iface) if iface else None
             if index is None:
-                raise SystemExit(f"the component does not export {interface}.{name}")
+                raise LoadError(f"the component does not export {interface}.{name}")
             self._funcs[key] = self.instance.get_func(self.store, index)
         result = self._funcs[key](self.store, *args)
         if isinstance(result, Variant):

@@ -20,7 +20,7 @@ import time
 
 from wasmtime.component import Variant
 
-from connector import WASMTIME_VERSION, ComponentError, Connector, record, to_json
+from connector import WASMTIME_VERSION, ComponentError, Connector, LoadError, record, to_json
 
 # The scenario every host runs (tests/hosts/reference.rs is the wasmtime side).
 SOQL = "SELECT Id, Name, AnnualRevenue FROM Account WHERE Name LIKE 'Acme 0%' ORDER BY Name"
@@ -65,7 +65,10 @@ def main():
         parser.error("give --component (or SF_COMPONENT) and --login-url (or SF_LOGIN_URL)")
 
     started = time.perf_counter()
-    sf = Connector(args.component, args.scratch_dir)
+    try:
+        sf = Connector(args.component, args.scratch_dir)
+    except LoadError as e:
+        parser.exit(2, f"host.py: {e}\n")
     load_ms = round((time.perf_counter() - started) * 1000)
 
     results, timings = {}, {}
