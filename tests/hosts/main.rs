@@ -157,7 +157,11 @@ fn difference(a: &Value, b: &Value, at: &str) -> Option<String> {
                 around(y)
             ))
         }
-        _ if a != b => Some(format!("{at}:\n  wasmtime: {a:.300}\n  other:    {b:.300}")),
+        _ if a != b => Some(format!(
+            "{at}:\n  wasmtime: {:.300}\n  other:    {:.300}",
+            a.to_string(),
+            b.to_string()
+        )),
         _ => None,
     }
 }
