@@ -478,6 +478,10 @@ async fn serve(listener: TcpListener, app: Router, tls: Option<TlsAcceptor>) {
             }
         };
         while conns.try_join_next().is_some() {}
+        // As servers do: without it, a response written in more than one
+        // segment (TLS records, a body after its headers) can wait ~40 ms
+        // for the client's delayed ACK, and per-call timings measure that.
+        let _ = stream.set_nodelay(true);
         let svc = TowerToHyperService::new(app.clone());
         let tls = tls.clone();
         conns.spawn(async move {
