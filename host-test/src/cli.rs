@@ -194,6 +194,9 @@ pub enum Command {
         #[arg(default_value = "{}")]
         arguments: String,
     },
+    /// Serve the tool catalog over MCP on stdin/stdout, for agent clients
+    /// (logs in at the first tool call; -v logs requests to stderr).
+    Mcp,
     /// Compile the component ahead of time (a .cwasm loads in milliseconds).
     Precompile { out: PathBuf },
 }

@@ -27,6 +27,7 @@ pub mod client;
 pub mod connector;
 pub mod egress;
 pub mod error;
+pub mod mcp;
 pub mod mock;
 pub mod send;
 

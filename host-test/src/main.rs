@@ -14,7 +14,8 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let json = cli.json;
+    // stdout belongs to MCP under `mcp`: its errors go to stderr even with --json.
+    let json = cli.json && !matches!(cli.command, Command::Mcp);
     let code = match run(cli).await {
         Ok(()) => 0,
         Err(e) => {
@@ -217,28 +218,17 @@ async fn run(cli: Cli) -> Result<(), HostError> {
         }
         Command::Tools => {
             // Listing needs no login: the catalog is part of the component.
-            let tools = Client::new(
+            let client = Client::new(
                 connector(&cli)?,
                 cli.conn
                     .config(None)
                     .unwrap_or_else(|_| placeholder_config()),
                 ClientOptions::default(),
-            )?
-            .tools()
-            .await?;
-            let list: Vec<Value> = tools
-                .into_iter()
-                .map(|t| {
-                    serde_json::json!({
-                        "name": t.name,
-                        "description": t.description,
-                        "inputSchema": serde_json::from_str::<Value>(&t.input_schema).unwrap_or(Value::Null),
-                    })
-                })
-                .collect();
+            )?;
+            let tools = sf_host::mcp::catalog(&client).await?;
             println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({"tools": list}))
+                serde_json::to_string_pretty(&serde_json::json!({"tools": tools}))
                     .unwrap_or_default()
             );
             Ok(())
@@ -251,6 +241,7 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             print_json(&out);
             Ok(())
         }
+        Command::Mcp => sf_host::mcp::serve(client(&cli).await?).await,
         Command::Precompile { out } => {
             let path = cli
                 .conn

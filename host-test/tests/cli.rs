@@ -1,25 +1,18 @@
 //! The `sf-host` binary against the mock: output and exit codes
 //! (0 ok, 2 usage/config, 3 auth, 4 API, 5 network, 6 denied).
 
+mod support;
+
 use sf_host::mock::{Mock, MockOptions};
-use std::process::Command;
+use support::assert_clean;
 
 /// Runs `sf-host -v ARGS` (every request logged to stderr) and checks that
 /// no credential, in any encoding, is in stdout or stderr unless
 /// `--show-token` asked for the token.
 fn sf_host(mock: &Mock, args: &[&str]) -> (i32, String, String) {
-    let c = mock.credentials();
-    let out = Command::new(env!("CARGO_BIN_EXE_sf-host"))
+    let out = support::sf_host(mock)
         .arg("-v")
         .args(args)
-        .env_clear()
-        .env("SF_LOGIN_URL", mock.http_url())
-        .env("SF_CLIENT_ID", &c.client_id)
-        .env("SF_CLIENT_SECRET", &c.client_secret)
-        .env("SF_USERNAME", &c.username)
-        .env("SF_PASSWORD", &c.password)
-        .env("SF_SECURITY_TOKEN", &c.security_token)
-        .env("SF_TIMEOUT_MS", "3000")
         .output()
         .expect("sf-host runs");
     let (stdout, stderr) = (
@@ -31,33 +24,6 @@ fn sf_host(mock: &Mock, args: &[&str]) -> (i32, String, String) {
     }
     assert_clean(mock, &stderr);
     (out.status.code().unwrap_or(-1), stdout, stderr)
-}
-
-/// No password, secret, security token, refresh token or access token (the
-/// mock's tokens start with the org id and `!AQ`), plain, URL-encoded or
-/// base64, and none of the wrong passwords the test passes either.
-fn assert_clean(mock: &Mock, text: &str) {
-    use base64::Engine as _;
-    let c = mock.credentials();
-    let secrets = [
-        c.password.as_str(),
-        &c.client_secret,
-        &c.security_token,
-        &c.refresh_token,
-        "00D000000000001!AQ",
-        "wrong & bad",
-        "Wr0ng-P4ss!",
-    ];
-    for secret in secrets {
-        let forms = [
-            secret.to_string(),
-            form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-            base64::engine::general_purpose::STANDARD.encode(secret),
-        ];
-        for form in forms {
-            assert!(!text.contains(&form), "secret in CLI output: {text}");
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
