@@ -141,10 +141,6 @@ mod operations {
         }
     }
 
-    fn json(records: Vec<serde_json::Value>) -> String {
-        serde_json::Value::Array(records).to_string()
-    }
-
     fn results_out(batch: crate::collections::Batch) -> wit_ops::BatchResult {
         let results = batch
             .results
@@ -175,7 +171,7 @@ mod operations {
 
     fn page_out(p: QueryPage) -> wit_ops::QueryPage {
         wit_ops::QueryPage {
-            records: json(p.records),
+            records: crate::query::records_json(&p.records),
             total_size: p.total_size,
             done: p.done,
             next_records_url: p.next_records_url,
@@ -220,7 +216,7 @@ mod operations {
             })
             .map(|r| wit_ops::QueryResult {
                 fetched: r.records.len() as u64,
-                records: json(r.records),
+                records: crate::query::records_json(&r.records),
                 total_size: r.total_size,
                 pages: r.pages,
                 truncated: r.truncated,
