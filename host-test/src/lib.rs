@@ -27,6 +27,7 @@ pub mod client;
 pub mod connector;
 pub mod egress;
 pub mod error;
+pub mod memory;
 pub mod mock;
 pub mod send;
 
@@ -34,5 +35,6 @@ pub use bindings::{ops, tools, wit};
 pub use client::{get, parse_sfdx_url, Client, ClientOptions};
 pub use connector::{default_component_path, Connector};
 pub use error::HostError;
+pub use memory::MemoryPeak;
 /// The wasmtime this host is built on, for embedders and tests.
 pub use {wasmtime, wasmtime_wasi};
