@@ -96,7 +96,11 @@ pub fn draw(report: &Report, out: &Path) -> Result<(), Box<dyn std::error::Error
                 ratio / 1.05
             };
             Text::new(
-                format!("{ratio:.1}"),
+                if ratio < 1.0 {
+                    format!("{ratio:.2}")
+                } else {
+                    format!("{ratio:.1}")
+                },
                 (x, y),
                 ("sans-serif", 13).into_font(),
             )
