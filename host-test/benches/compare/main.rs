@@ -242,9 +242,18 @@ fn run(settings: Settings, quick: bool) {
         "rustc".into(),
         output("rustc", &["--version"]).replace("rustc ", ""),
     );
+    // Earlier results being replaced do not make the source differ.
     let dirty = !output(
         "git",
-        &["-C", repo.to_str().unwrap_or("."), "status", "--porcelain"],
+        &[
+            "-C",
+            repo.to_str().unwrap_or("."),
+            "status",
+            "--porcelain",
+            "--",
+            ".",
+            ":!bench/results",
+        ],
     )
     .is_empty();
     versions.insert(
