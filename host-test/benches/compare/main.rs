@@ -76,16 +76,19 @@ impl Settings {
 }
 
 fn main() {
-    // `cargo bench` adds `--bench`.
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs bench
+    // targets without it, and must not start a benchmark.
+    let bench = args.iter().any(|a| a == "--bench");
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--bench").collect();
     match args.first().map(String::as_str) {
         Some("__mock") => mock_process::serve(args[1].parse().expect("extra accounts")),
         Some("__native-cold") => native::cold_main(),
         Some("__probe-memory") => probes::memory_main(),
         Some("__timed") => cold::launcher_main(&args[1..]),
+        _ if !bench => {
+            eprintln!("compare: a benchmark; run it with `cargo bench -p sf-host --bench compare`")
+        }
         Some("--quick") => run(Settings::quick(), true),
         None => run(Settings::full(), false),
         Some(other) => {
