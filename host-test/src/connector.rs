@@ -4,6 +4,7 @@
 use crate::bindings::SalesforcePre;
 use crate::egress::Egress;
 use crate::error::HostError;
+use crate::memory::MemoryPeak;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use wasmtime::component::types::ComponentItem;
@@ -26,6 +27,7 @@ pub struct HostState {
     http: WasiHttpCtx,
     table: ResourceTable,
     egress: Egress,
+    memory_peak: Option<MemoryPeak>,
 }
 
 /// Gives `wasi:io` its view of the state: the resource table.
@@ -79,6 +81,7 @@ pub struct Connector {
     /// Every exported function by its name (`query-more`, `call`, …).
     funcs: HashMap<String, ComponentExportIndex>,
     path: PathBuf,
+    memory_peak: Option<MemoryPeak>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -166,6 +169,7 @@ impl Connector {
             pre,
             funcs,
             path: path.to_path_buf(),
+            memory_peak: None,
         })
     }
 
@@ -215,6 +219,13 @@ impl Connector {
         &self.path
     }
 
+    /// Every instance from now on records its linear memory growth in
+    /// `peak` (a measurement for benchmarks; off by default).
+    pub fn record_memory_peak(mut self, peak: MemoryPeak) -> Self {
+        self.memory_peak = Some(peak);
+        self
+    }
+
     /// A fresh instance whose outgoing requests go through `egress`.
     pub async fn instantiate(&self, egress: Egress) -> Result<Instance<'_>, HostError> {
         let state = HostState {
@@ -222,8 +233,12 @@ impl Connector {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             egress,
+            memory_peak: self.memory_peak.clone(),
         };
         let mut store = Store::new(&self.engine, state);
+        if store.data().memory_peak.is_some() {
+            store.limiter(|s| s.memory_peak.as_mut().expect("checked just above"));
+        }
         let instance = self
             .pre
             .instantiate_async(&mut store)

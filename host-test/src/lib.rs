@@ -28,6 +28,7 @@ pub mod connector;
 pub mod egress;
 pub mod error;
 pub mod mcp;
+pub mod memory;
 pub mod mock;
 pub mod send;
 
@@ -35,5 +36,6 @@ pub use bindings::{ops, tools, wit};
 pub use client::{get, parse_sfdx_url, Client, ClientOptions};
 pub use connector::{default_component_path, Connector};
 pub use error::HostError;
+pub use memory::MemoryPeak;
 /// The wasmtime this host is built on, for embedders and tests.
 pub use {wasmtime, wasmtime_wasi};

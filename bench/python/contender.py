@@ -1,0 +1,114 @@
+"""simple-salesforce as a contender of the compare benchmark
+(host-test/benches/compare), against the project's mock over HTTPS.
+
+  contender.py worker   one JSON command per stdin line, one JSON answer per
+                        stdout line: {"workload": "W1", "n": 300} ->
+                        {"W1": [seconds, operations]}; W3 answers W3a and W3b
+  contender.py cold     log in, run one query, exit (W4: the harness times
+                        the whole process)
+
+The harness passes the mock in BENCH_* variables and the mock's CA in
+REQUESTS_CA_BUNDLE. simple-salesforce always logs in at
+https://{domain}.salesforce.com, so a requests adapter sends that one host to
+the mock; REST calls then go to the instance_url the mock returns.
+"""
+
+import json
+import os
+import sys
+import time
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from simple_salesforce import Salesforce
+
+ENV = os.environ
+MOCK = ENV["BENCH_LOGIN_URL"]
+ACCOUNT = ENV["BENCH_ACCOUNT_ID"]
+PAGED_SOQL = ENV["BENCH_PAGED_SOQL"]
+PAGED_RECORDS = int(ENV["BENCH_PAGED_RECORDS"])
+COLD_SOQL = ENV["BENCH_COLD_SOQL"]
+BATCH = int(ENV["BENCH_BATCH"])
+VERSION = ENV["BENCH_API_VERSION"]
+
+
+class ToMock(HTTPAdapter):
+    """Sends https://login.salesforce.com/... to the mock."""
+
+    def send(self, request, **kwargs):
+        parts = urlsplit(request.url)
+        request.url = MOCK + parts.path + ("?" + parts.query if parts.query else "")
+        return super().send(request, **kwargs)
+
+
+def login():
+    session = requests.Session()
+    session.mount("https://login.salesforce.com/", ToMock())
+    # OAuth username-password flow (what the other contenders use); passing
+    # security_token would switch simple-salesforce to SOAP login.
+    return Salesforce(
+        username=ENV["SF_USERNAME"],
+        password=ENV["SF_PASSWORD"] + ENV["SF_SECURITY_TOKEN"],
+        consumer_key=ENV["SF_CLIENT_ID"],
+        consumer_secret=ENV["SF_CLIENT_SECRET"],
+        version=VERSION,
+        session=session,
+    )
+
+
+def new_accounts(tag):
+    return [{"Name": f"Bench {tag} {i:03}"} for i in range(BATCH)]
+
+
+def w1(sf, n):
+    started = time.perf_counter()
+    for _ in range(n):
+        record = sf.Account.get(ACCOUNT)
+        assert record["Id"] == ACCOUNT
+    return {"W1": [time.perf_counter() - started, n]}
+
+
+def w2(_sf, n):
+    started = time.perf_counter()
+    for _ in range(n):
+        records = login().query_all(PAGED_SOQL)["records"]
+        assert len(records) == PAGED_RECORDS, len(records)
+    return {"W2": [time.perf_counter() - started, n]}
+
+
+def w3(sf, n):
+    singles = collection = 0.0
+    for _ in range(n):
+        started = time.perf_counter()
+        for record in new_accounts("py"):
+            assert sf.Account.create(record)["success"]
+        singles += time.perf_counter() - started
+        started = time.perf_counter()
+        records = [{"attributes": {"type": "Account"}, **r} for r in new_accounts("py")]
+        results = sf.restful(
+            "composite/sobjects",
+            method="POST",
+            data=json.dumps({"allOrNone": False, "records": records}),
+        )
+        assert len(results) == BATCH and all(r["success"] for r in results)
+        collection += time.perf_counter() - started
+    return {"W3a": [singles, n], "W3b": [collection, n]}
+
+
+def worker():
+    sf = login()
+    run = {"W1": w1, "W2": w2, "W3": w3}
+    for line in sys.stdin:
+        command = json.loads(line)
+        result = run[command["workload"]](sf, command["n"])
+        print(json.dumps(result), flush=True)
+
+
+def cold():
+    records = login().query(COLD_SOQL)["records"]
+    assert records, "no record"
+
+
+if __name__ == "__main__":
+    {"worker": worker, "cold": cold}[sys.argv[1]]()

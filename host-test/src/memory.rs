@@ -1,0 +1,74 @@
+//! Opt-in measurement of how much linear memory the component asks for
+//! (`Connector::record_memory_peak`): the benchmark uses it to show that
+//! paging a large query stays bounded by a few pages.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The largest linear memory (bytes) any instance asked to grow to, over
+/// every instance it was given to. Clones share the same figure.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryPeak(Arc<AtomicUsize>);
+
+impl MemoryPeak {
+    pub fn bytes(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Start a new measurement.
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Records, never refuses: a probe must not change what it measures.
+impl wasmtime::ResourceLimiter for MemoryPeak {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.0.fetch_max(desired, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::egress::{Egress, Policy};
+    use crate::send::Sender;
+    use crate::Connector;
+
+    #[tokio::test]
+    async fn records_the_linear_memory_an_instance_asks_for() {
+        let egress = || Egress {
+            policy: Arc::new(Policy::default()),
+            sender: Sender::new(None).expect("sender"),
+            denied: Arc::default(),
+            log: None,
+        };
+        let peak = MemoryPeak::default();
+        let probed = Connector::load(&crate::default_component_path())
+            .expect("load")
+            .record_memory_peak(peak.clone());
+        drop(probed.instantiate(egress()).await.expect("instantiate"));
+        assert!(
+            peak.bytes() >= 64 * 1024,
+            "at least one wasm page: {}",
+            peak.bytes()
+        );
+        peak.reset();
+        assert_eq!(peak.bytes(), 0);
+    }
+}
