@@ -16,6 +16,7 @@ extern crate alloc;
 #[allow(unused_imports)]
 mod prelude {
     pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
     pub use alloc::string::{String, ToString};
     pub use alloc::vec::Vec;
     pub use alloc::{format, vec};

@@ -125,17 +125,24 @@ pub fn parse_page(resp: CallResponse) -> Result<QueryPage, Error> {
         return Err(bad_page(&resp, "not a JSON object"));
     };
     let field = |name: &str| fields.get(name).map(|raw| raw.get());
+    // Small fields go through `Value`, whose parser the component has
+    // anyway; a typed parse per field would add its own copy of it.
+    let scalar = |name: &str| field(name).and_then(|v| serde_json::from_str::<Value>(v).ok());
     let records: Vec<Record> = field("records")
         .and_then(|r| serde_json::from_str(r).ok())
         .ok_or_else(|| bad_page(&resp, "no `records` array"))?;
-    let total_size = field("totalSize")
-        .and_then(|t| serde_json::from_str::<u64>(t).ok())
+    let total_size = scalar("totalSize")
+        .as_ref()
+        .and_then(Value::as_u64)
         .ok_or_else(|| bad_page(&resp, "no numeric `totalSize`"))?;
-    let done = field("done")
-        .and_then(|d| serde_json::from_str::<bool>(d).ok())
+    let done = scalar("done")
+        .as_ref()
+        .and_then(Value::as_bool)
         .ok_or_else(|| bad_page(&resp, "no boolean `done`"))?;
-    let next_records_url =
-        field("nextRecordsUrl").and_then(|n| serde_json::from_str::<String>(n).ok());
+    let next_records_url = scalar("nextRecordsUrl").and_then(|n| match n {
+        Value::String(n) => Some(n),
+        _ => None,
+    });
     if !done && next_records_url.is_none() {
         return Err(bad_page(
             &resp,
