@@ -93,14 +93,18 @@ impl std::fmt::Debug for Connector {
 }
 
 fn engine() -> Result<Engine, HostError> {
-    let mut config = Config::new();
+    let mut pooled = Config::new();
     // Every call gets a fresh instance: take its memory, tables and fiber
     // stack from slots reserved once instead of mapping new ones each time.
     // The defaults allow 1000 instances alive at once.
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(
+    pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(
         PoolingAllocationConfig::default(),
     ));
-    Engine::new(&config).map_err(|e| HostError::Load(format!("wasmtime engine: {e}")))
+    // The pool reserves terabytes of address space up front. Where that is
+    // refused (`ulimit -v`, valgrind, some containers), map per instance.
+    Engine::new(&pooled)
+        .or_else(|_| Engine::new(&Config::new()))
+        .map_err(|e| HostError::Load(format!("wasmtime engine: {e}")))
 }
 
 /// `<component>.<hash>.cwasm`: the hash covers the component's bytes and the

@@ -212,3 +212,40 @@ async fn operation_commands_and_the_tool_catalog() {
     assert_eq!(out.lines().count(), 3);
     assert!(err.contains("truncated"), "{err}");
 }
+
+/// The pooling allocator reserves terabytes of address space up front. Under
+/// a limit (`ulimit -v`, valgrind, some containers) the host maps memory per
+/// instance instead of refusing to start.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_under_an_address_space_limit() {
+    use std::os::unix::process::CommandExt;
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    let mut cmd = support::sf_host(&mock);
+    cmd.args([
+        "query",
+        "SELECT Id, Name FROM Account WHERE Name LIKE 'Acme%'",
+    ]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between
+    // fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 16 << 30,
+                rlim_max: 16 << 30,
+            };
+            match libc::setrlimit(libc::RLIMIT_AS, &limit) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            }
+        });
+    }
+    let out = cmd.output().expect("sf-host runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Acme"), "{stdout}");
+}
