@@ -390,13 +390,7 @@ mod tests {
     #[test]
     fn record_numbers_are_kept_exactly() {
         let body = r#"{"totalSize":1,"done":true,"records":[{"AnnualRevenue":1.1e34}]}"#;
-        let page = parse_page(CallResponse {
-            status: 200,
-            headers: vec![],
-            body: body.into(),
-            limit_info: None,
-        })
-        .unwrap();
+        let page = page_of(body).unwrap();
         assert_eq!(page.records[0].get(), r#"{"AnnualRevenue":1.1e34}"#);
         let record = tree(&page.records[0]);
         assert_eq!(record["AnnualRevenue"].as_f64(), Some(1.1e34));
@@ -407,13 +401,7 @@ mod tests {
     #[test]
     fn records_pass_through_as_sent_and_join_into_one_array() {
         let body = r#"{"totalSize":2,"done":true,"records":[ {"Name":"A\u00e9", "N": 1.50} ,{"Id":null}]}"#;
-        let page = parse_page(CallResponse {
-            status: 200,
-            headers: vec![],
-            body: body.into(),
-            limit_info: None,
-        })
-        .unwrap();
+        let page = page_of(body).unwrap();
         let joined = records_json(&page.records);
         assert_eq!(joined, r#"[{"Name":"A\u00e9", "N": 1.50},{"Id":null}]"#);
         assert_eq!(records_json(&[]), "[]");
@@ -423,14 +411,18 @@ mod tests {
             r#"[1]"#,
             r#"{"totalSize":"1","done":true,"records":[]}"#,
         ] {
-            let r = parse_page(CallResponse {
-                status: 200,
-                headers: vec![],
-                body: bad.into(),
-                limit_info: None,
-            });
+            let r = page_of(bad);
             assert!(matches!(r, Err(Error::Unexpected { .. })), "{bad}");
         }
+    }
+
+    fn page_of(body: &str) -> Result<QueryPage, Error> {
+        parse_page(CallResponse {
+            status: 200,
+            headers: vec![],
+            body: body.into(),
+            limit_info: None,
+        })
     }
 
     fn tree(r: &Record) -> Value {
