@@ -7,16 +7,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use sf_host::mock::{Mock, MockOptions};
-use sf_host::{ops, wit};
-
-/// Default query options: `/query`, 2000 per page, children as sent.
-fn plain() -> ops::QueryOptions {
-    ops::QueryOptions {
-        include_deleted: false,
-        batch_size: None,
-        follow_children: false,
-    }
-}
+use sf_host::{ops, wit, PLAIN_QUERY};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_thousand_records_arrive_complete_and_in_order() {
@@ -28,7 +19,7 @@ async fn ten_thousand_records_arrive_complete_and_in_order() {
     .unwrap();
     let mut client = password_client(&mock);
     let soql = "SELECT Id, Name FROM Account WHERE Name LIKE 'Bulk%' ORDER BY Name";
-    let options = plain();
+    let options = PLAIN_QUERY;
     let all = client.query_all_pages(soql, options, None).await.unwrap();
     assert_eq!(
         (all.total_size, all.fetched, all.pages, all.truncated),
@@ -80,7 +71,10 @@ async fn collections_chunk_in_order_and_report_each_record() {
     assert_eq!(posts, vec![200, 200, 50], "three requests, in order");
     let ids: Vec<String> = results.iter().map(|r| r.id.clone().unwrap()).collect();
     let soql = "SELECT Id, Name FROM Account WHERE Name LIKE 'Chunk%' ORDER BY Name";
-    let page = client.query_all_pages(soql, plain(), None).await.unwrap();
+    let page = client
+        .query_all_pages(soql, PLAIN_QUERY, None)
+        .await
+        .unwrap();
     let stored: Vec<String> = serde_json::from_str::<Vec<Value>>(&page.records)
         .unwrap()
         .iter()
@@ -109,7 +103,7 @@ async fn all_or_none_rolls_back_and_says_why() {
         "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     );
     let left = client
-        .query("SELECT Id FROM Account WHERE Name LIKE 'AON%'", plain())
+        .query("SELECT Id FROM Account WHERE Name LIKE 'AON%'", PLAIN_QUERY)
         .await
         .unwrap();
     assert_eq!(left.total_size, 0, "nothing was written");
@@ -202,7 +196,7 @@ async fn composite_references_and_rollback() {
     let left = client
         .query(
             "SELECT Id FROM Account WHERE Name = 'Rolled Back Co'",
-            plain(),
+            PLAIN_QUERY,
         )
         .await
         .unwrap();

@@ -12,7 +12,7 @@ mod common;
 
 use common::{client, config, password_grant};
 use sf_host::mock::{Chaos, ChaosFault, Mock};
-use sf_host::{ops, wit, HostError};
+use sf_host::{wit, HostError, PLAIN_QUERY};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -25,14 +25,6 @@ const CALL_BOUND: Duration = Duration::from_secs(15);
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
-
-fn plain() -> ops::QueryOptions {
-    ops::QueryOptions {
-        include_deleted: false,
-        batch_size: None,
-        follow_children: false,
-    }
 }
 
 #[derive(Default)]
@@ -70,11 +62,11 @@ async fn worker(seed: u64, responses: usize) -> Tally {
             match step {
                 0 => client.authenticate().await.map(drop),
                 1 => client
-                    .query("SELECT Id, Name FROM Account", plain())
+                    .query("SELECT Id, Name FROM Account", PLAIN_QUERY)
                     .await
                     .map(|p| next = p.next_records_url),
                 2 => match next.take() {
-                    Some(n) => client.query_more(&n, plain()).await.map(drop),
+                    Some(n) => client.query_more(&n, PLAIN_QUERY).await.map(drop),
                     None => client.limits().await.map(drop),
                 },
                 3 => client
@@ -86,7 +78,7 @@ async fn worker(seed: u64, responses: usize) -> Tally {
                     .await
                     .map(drop),
                 _ => client
-                    .query_all_pages("SELECT Id FROM Account", plain(), Some(3000))
+                    .query_all_pages("SELECT Id FROM Account", PLAIN_QUERY, Some(3000))
                     .await
                     .map(drop),
             }

@@ -7,7 +7,7 @@ mod common;
 
 use common::{client, component_error, config, get, password_client, password_grant};
 use sf_host::mock::Fault;
-use sf_host::{ops, wit, HostError};
+use sf_host::{wit, HostError, PLAIN_QUERY};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -57,14 +57,6 @@ impl Collector {
 
     fn received(&self) -> String {
         String::from_utf8_lossy(&self.received.lock().expect("lock")).into_owned()
-    }
-}
-
-fn plain() -> ops::QueryOptions {
-    ops::QueryOptions {
-        include_deleted: false,
-        batch_size: None,
-        follow_children: false,
     }
 }
 
@@ -120,10 +112,13 @@ async fn next_records_url_and_redirects_to_another_host_are_not_followed() {
         retry_after: None,
     };
     mock.knobs().fail_next(1, hostile_page());
-    let first = c.query("SELECT Id FROM Account", plain()).await;
+    let first = c.query("SELECT Id FROM Account", PLAIN_QUERY).await;
     let more = match first {
         Ok(p) => c
-            .query_more(p.next_records_url.as_deref().unwrap_or(&elsewhere), plain())
+            .query_more(
+                p.next_records_url.as_deref().unwrap_or(&elsewhere),
+                PLAIN_QUERY,
+            )
             .await
             .map(drop),
         Err(e) => Err(e),
@@ -136,10 +131,10 @@ async fn next_records_url_and_redirects_to_another_host_are_not_followed() {
     ));
     mock.knobs().fail_next(1, hostile_page());
     assert!(c
-        .query_all_pages("SELECT Id FROM Account", plain(), None)
+        .query_all_pages("SELECT Id FROM Account", PLAIN_QUERY, None)
         .await
         .is_err());
-    assert!(c.query_more(&elsewhere, plain()).await.is_err());
+    assert!(c.query_more(&elsewhere, PLAIN_QUERY).await.is_err());
 
     for status in [301, 302, 307, 308] {
         mock.knobs().fail_next(

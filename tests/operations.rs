@@ -8,9 +8,8 @@ use sf_host::{ops, wit};
 
 fn opts(batch: Option<u32>) -> ops::QueryOptions {
     ops::QueryOptions {
-        include_deleted: false,
         batch_size: batch,
-        follow_children: false,
+        ..sf_host::PLAIN_QUERY
     }
 }
 

@@ -396,6 +396,15 @@ pub fn get(path: impl Into<String>) -> wit::Request {
     }
 }
 
+/// Query options as the API's defaults: `/query` (no deleted rows), the
+/// server's page size, child subqueries as sent. Change a field with
+/// `ops::QueryOptions { batch_size: Some(200), ..PLAIN_QUERY }`.
+pub const PLAIN_QUERY: ops::QueryOptions = ops::QueryOptions {
+    include_deleted: false,
+    batch_size: None,
+    follow_children: false,
+};
+
 /// The component's default retry policy (3 retries, 250 ms doubling, 10 s
 /// longest wait), for callers that change one field.
 pub fn default_retry() -> wit::RetryPolicy {

@@ -238,11 +238,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     );
 
     step("typed operations and the agent tool catalog");
-    let query_options = sf_host::ops::QueryOptions {
-        include_deleted: false,
-        batch_size: None,
-        follow_children: false,
-    };
+    let query_options = sf_host::PLAIN_QUERY;
     let capped = client
         .query_all_pages("SELECT Id, Name FROM Account", query_options, Some(2100))
         .await?;

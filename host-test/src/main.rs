@@ -306,8 +306,7 @@ async fn query(
     let mut client = client(cli).await?;
     let options = sf_host::ops::QueryOptions {
         include_deleted: all,
-        batch_size: None,
-        follow_children: false,
+        ..sf_host::PLAIN_QUERY
     };
     let progress = std::io::stderr().is_terminal();
     // ndjson streams page by page; json and csv need every record first.

@@ -32,9 +32,8 @@ pub async fn run(mock: &Mock, login_url: &str, unreachable_url: &str) -> Value {
         .await;
     if login.is_some() {
         let options = ops::QueryOptions {
-            include_deleted: false,
             batch_size: Some(BATCH_SIZE),
-            follow_children: false,
+            ..sf_host::PLAIN_QUERY
         };
         doc.step("query-pages", async {
             let mut pages = vec![client.query(SOQL, options).await?];

@@ -3,7 +3,8 @@
 
 use crate::mock_process::MockInfo;
 use crate::workloads::{self, Measured};
-use sf_host::{ops, wit, Client, ClientOptions, Connector};
+use sf_host::PLAIN_QUERY;
+use sf_host::{wit, Client, ClientOptions, Connector};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,12 +15,6 @@ pub struct ComponentClient {
     /// Logged in once, kept across runs (W1, W3): steady state.
     client: Client,
 }
-
-const QUERY: ops::QueryOptions = ops::QueryOptions {
-    include_deleted: false,
-    batch_size: None,
-    follow_children: false,
-};
 
 impl ComponentClient {
     pub async fn login(connector: Arc<Connector>, mock: &MockInfo, login_url: &str) -> Self {
@@ -64,7 +59,7 @@ impl ComponentClient {
             .expect("client");
             fresh.authenticate().await.expect("login");
             let result = fresh
-                .query_all_pages(workloads::PAGED_SOQL, QUERY, None)
+                .query_all_pages(workloads::PAGED_SOQL, PLAIN_QUERY, None)
                 .await
                 .expect("query");
             assert_eq!(result.fetched as usize, workloads::PAGED_RECORDS);

@@ -11,7 +11,8 @@ use crate::workloads;
 use serde::{Deserialize, Serialize};
 use sf_host::egress::{Egress, Policy};
 use sf_host::send::Sender;
-use sf_host::{ops, Client, ClientOptions, Connector, MemoryPeak};
+use sf_host::PLAIN_QUERY;
+use sf_host::{Client, ClientOptions, Connector, MemoryPeak};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,12 +53,6 @@ pub struct Memory {
     /// The probe process's peak RSS (VmHWM) after paging.
     pub host_peak_rss_bytes: usize,
 }
-
-const QUERY: ops::QueryOptions = ops::QueryOptions {
-    include_deleted: false,
-    batch_size: None,
-    follow_children: false,
-};
 
 fn egress() -> Egress {
     Egress {
@@ -147,7 +142,7 @@ fn memory(mock: &MockProcess) -> Memory {
 async fn all_pages_peak(client: &mut Client, peak: &MemoryPeak, soql: &str) -> usize {
     peak.reset();
     let all = client
-        .query_all_pages(soql, QUERY, None)
+        .query_all_pages(soql, PLAIN_QUERY, None)
         .await
         .expect("all pages");
     assert!(!all.truncated);
@@ -191,7 +186,7 @@ pub fn memory_main() {
 
         peak.reset();
         let soql = workloads::paged_soql(workloads::PROBE_RECORDS);
-        let mut page = client.query(&soql, QUERY).await.expect("query");
+        let mut page = client.query(&soql, PLAIN_QUERY).await.expect("query");
         let first_page_linear_bytes = peak.bytes();
         let (mut records, mut pages, mut page_bytes) = (0, 0, 0);
         loop {
@@ -201,7 +196,12 @@ pub fn memory_main() {
             pages += 1;
             page_bytes = page_bytes.max(page.records.len());
             match page.next_records_url.take() {
-                Some(next) => page = client.query_more(&next, QUERY).await.expect("query more"),
+                Some(next) => {
+                    page = client
+                        .query_more(&next, PLAIN_QUERY)
+                        .await
+                        .expect("query more")
+                }
                 None => break,
             }
         }
