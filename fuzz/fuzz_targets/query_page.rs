@@ -5,7 +5,7 @@ use fuzz_common::check_excerpt;
 use libfuzzer_sys::fuzz_target;
 use salesforce_connector::error::Error;
 use salesforce_connector::limits;
-use salesforce_connector::query::{self, QueryPage};
+use salesforce_connector::query::{self, QueryPage, Records};
 use salesforce_connector::rest::CallResponse;
 use serde_json::{json, Map, Value};
 
@@ -38,15 +38,15 @@ fn render(p: &QueryPage) -> String {
         v["nextRecordsUrl"] = json!(n);
     }
     let envelope = v.to_string();
-    let records = query::records_json(&p.records);
+    let records = p.records.as_json();
     format!(
         "{},\"records\":{records}}}",
         &envelope[..envelope.len() - 1]
     )
 }
 
-fn texts(p: &QueryPage) -> Vec<&str> {
-    p.records.iter().map(|r| r.get()).collect()
+fn texts(records: &Records) -> Vec<&str> {
+    records.split().into_iter().map(|r| r.get()).collect()
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -59,12 +59,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(page) => {
             let obj = obj.expect("a page from a JSON object");
             assert!(well_formed(obj));
-            let trees: Vec<Value> = page
-                .records
-                .iter()
-                .map(|r| serde_json::from_str(r.get()).expect("a record is JSON"))
-                .collect();
-            assert_eq!(Some(&Value::Array(trees)), obj.get("records"));
+            let trees: Value =
+                serde_json::from_str(page.records.as_json()).expect("the records are JSON");
+            assert_eq!(Some(&trees), obj.get("records"));
+            assert_eq!(Some(page.records.len()), trees.as_array().map(Vec::len));
             assert_eq!(
                 Some(page.total_size),
                 obj.get("totalSize").and_then(Value::as_u64)
@@ -79,7 +77,16 @@ fuzz_target!(|data: &[u8]| {
             }
             assert_eq!(page.limit_info, limits::parse("api-usage=25/15000"));
             let again = query::parse_page(response(render(&page))).expect("a rendered page parses");
-            assert_eq!(texts(&again), texts(&page));
+            assert_eq!(texts(&again.records), texts(&page.records));
+            // Cut, then joined to another page, the records stay as they were.
+            let half = page.records.len() / 2;
+            let mut cut = page.records.clone();
+            cut.truncate(half);
+            assert_eq!(texts(&cut), texts(&page.records)[..half]);
+            cut.append(page.records.clone());
+            let both = [&texts(&page.records)[..half], &texts(&page.records)].concat();
+            assert_eq!(texts(&cut), both);
+            assert_eq!(cut.len(), both.len());
             assert_eq!(again.total_size, page.total_size);
             assert_eq!(again.done, page.done);
             assert_eq!(again.next_records_url, page.next_records_url);

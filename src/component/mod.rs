@@ -171,7 +171,7 @@ mod operations {
 
     fn page_out(p: QueryPage) -> wit_ops::QueryPage {
         wit_ops::QueryPage {
-            records: crate::query::records_json(&p.records),
+            records: p.records.into_json(),
             total_size: p.total_size,
             done: p.done,
             next_records_url: p.next_records_url,
@@ -216,7 +216,7 @@ mod operations {
             })
             .map(|r| wit_ops::QueryResult {
                 fetched: r.records.len() as u64,
-                records: crate::query::records_json(&r.records),
+                records: r.records.into_json(),
                 total_size: r.total_size,
                 pages: r.pages,
                 truncated: r.truncated,

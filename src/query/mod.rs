@@ -9,10 +9,11 @@ use crate::http::{Method, Transport};
 use crate::limits::LimitInfo;
 use crate::rest::{self, CallRequest};
 use crate::session::Session;
+use alloc::borrow::Cow;
 use serde_json::Value;
 
 mod page;
-pub use page::{parse_page, records_json, QueryPage, Record};
+pub use page::{parse_page, QueryPage, Records};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct QueryOptions {
@@ -23,7 +24,7 @@ pub struct QueryOptions {
 
 #[derive(Clone, Debug)]
 pub struct QueryResult {
-    pub records: Vec<Record>,
+    pub records: Records,
     pub total_size: u64,
     pub pages: u32,
     pub truncated: bool,
@@ -117,57 +118,83 @@ fn follow_children(
         follow_children: false,
         ..*opts
     };
-    for raw in &mut page.records {
-        // Only a record with an unfinished subquery is taken apart.
-        if !raw.get().contains("\"nextRecordsUrl\"") {
-            continue;
-        }
-        let Ok(mut record) = serde_json::from_str::<Value>(raw.get()) else {
-            continue;
-        };
-        let Some(fields) = record.as_object_mut() else {
-            continue;
-        };
-        for child in fields.values_mut() {
-            let Some(nested) = child.as_object_mut() else {
-                continue;
+    // Only a page, and in it a record, with an unfinished subquery is taken
+    // apart.
+    if !page.records.as_json().contains("\"nextRecordsUrl\"") {
+        return Ok(());
+    }
+    let mut texts = Vec::with_capacity(page.records.len());
+    for raw in page.records.split() {
+        let text = raw.get();
+        texts.push(if text.contains("\"nextRecordsUrl\"") {
+            Cow::Owned(complete_children(t, s, &plain, text)?)
+        } else {
+            Cow::Borrowed(text)
+        });
+    }
+    let completed = Records::join(texts.iter().map(|t| t.as_ref()));
+    page.records = completed;
+    Ok(())
+}
+
+/// `record` with each unfinished child subquery followed to its end.
+fn complete_children(
+    t: &mut dyn Transport,
+    s: &Session,
+    plain: &QueryOptions,
+    record: &str,
+) -> Result<String, Error> {
+    let Ok(mut record) = serde_json::from_str::<Value>(record) else {
+        return Ok(record.into());
+    };
+    let children = record
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|f| f.values_mut());
+    for nested in children.filter_map(Value::as_object_mut) {
+        while nested.get("done") == Some(&Value::Bool(false)) {
+            let Some(next) = nested
+                .get("nextRecordsUrl")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                break;
             };
-            while nested.get("done") == Some(&Value::Bool(false)) {
-                let Some(next) = nested
-                    .get("nextRecordsUrl")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                else {
-                    break;
-                };
-                let more = query_more(t, s, &next, &plain)?;
-                if more.next_records_url.as_deref() == Some(next.as_str()) {
-                    return Err(Error::unexpected(
-                        200,
-                        None,
-                        "a child nextRecordsUrl points at the same page again",
-                        b"",
-                    ));
-                }
-                if let Some(Value::Array(list)) = nested.get_mut("records") {
-                    list.extend(
-                        more.records
-                            .iter()
-                            .filter_map(|r| serde_json::from_str::<Value>(r.get()).ok()),
-                    );
-                }
-                nested.insert("done".into(), Value::Bool(more.done));
-                match more.next_records_url {
-                    Some(n) => nested.insert("nextRecordsUrl".into(), Value::String(n)),
-                    None => nested.remove("nextRecordsUrl"),
-                };
+            let more = page_after(t, s, &next, plain, "a child nextRecordsUrl")?;
+            if let Some(Value::Array(list)) = nested.get_mut("records") {
+                let more_records: Vec<Value> =
+                    serde_json::from_str(more.records.as_json()).unwrap_or_default();
+                list.extend(more_records);
             }
-        }
-        if let Ok(completed) = serde_json::value::to_raw_value(&record) {
-            *raw = completed;
+            nested.insert("done".into(), Value::Bool(more.done));
+            match more.next_records_url {
+                Some(n) => nested.insert("nextRecordsUrl".into(), Value::String(n)),
+                None => nested.remove("nextRecordsUrl"),
+            };
         }
     }
-    Ok(())
+    Ok(record.to_string())
+}
+
+/// The page at `next`, which must not point at itself again: a server
+/// that did would be followed forever.
+fn page_after(
+    t: &mut dyn Transport,
+    s: &Session,
+    next: &str,
+    opts: &QueryOptions,
+    what: &str,
+) -> Result<QueryPage, Error> {
+    let page = query_more(t, s, next, opts)?;
+    if page.next_records_url.as_deref() == Some(next) {
+        return Err(Error::unexpected(
+            200,
+            None,
+            format!("{what} points at the same page again"),
+            b"",
+        ));
+    }
+    Ok(page)
 }
 
 /// Follows every page until done or `max_records`. The cap trims the last
@@ -183,7 +210,7 @@ pub fn query_all_pages(
     let max = max_records.unwrap_or(u64::MAX);
     let mut page = query(t, s, soql, opts)?;
     let mut result = QueryResult {
-        records: Vec::new(),
+        records: Records::default(),
         total_size: page.total_size,
         pages: 0,
         truncated: false,
@@ -196,7 +223,12 @@ pub fn query_all_pages(
         let room = usize::try_from(max - result.records.len() as u64).unwrap_or(usize::MAX);
         let trimmed = page.records.len() > room;
         page.records.truncate(room);
-        result.records.append(&mut page.records);
+        result.records.append(page.records);
+        let rest = result
+            .total_size
+            .min(max)
+            .saturating_sub(result.records.len() as u64);
+        result.records.reserve_like(rest);
         let next = page.next_records_url.take();
         if trimmed || (next.is_some() && result.records.len() as u64 >= max) {
             result.truncated = true;
@@ -206,16 +238,7 @@ pub fn query_all_pages(
         let Some(next) = next else {
             return Ok(result);
         };
-        let following = query_more(t, s, &next, opts)?;
-        if following.next_records_url.as_deref() == Some(next.as_str()) {
-            return Err(Error::unexpected(
-                200,
-                None,
-                "nextRecordsUrl points at the same page again",
-                b"",
-            ));
-        }
-        page = following;
+        page = page_after(t, s, &next, opts, "nextRecordsUrl")?;
     }
 }
 
@@ -264,7 +287,7 @@ mod tests {
             &opts,
         )
         .unwrap();
-        let record = tree(&page.records[0]);
+        let record = tree(&page.records, 0);
         let contacts = &record["Contacts"];
         assert_eq!(contacts["done"], true);
         assert!(contacts.get("nextRecordsUrl").is_none());
@@ -286,9 +309,49 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            tree(&page.records[0])["Contacts"]["done"],
+            tree(&page.records, 0)["Contacts"]["done"],
             false,
             "not followed unless asked"
+        );
+    }
+
+    #[test]
+    fn a_next_page_that_points_at_itself_is_an_error() {
+        let first = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-1","records":[1]}"#;
+        let again = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-1","records":[2]}"#;
+        let mut t = script(&[first, again]);
+        let err = query_all_pages(
+            &mut t,
+            &session(),
+            "SELECT Id FROM Account",
+            &QueryOptions::default(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("nextRecordsUrl points at the same page again"),
+            "{err}"
+        );
+
+        let parent = r#"{"totalSize":1,"done":true,"records":[{"Contacts":{"totalSize":9,"done":false,
+            "nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[]}}]}"#;
+        let child = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[]}"#;
+        let mut t = script(&[parent, child]);
+        let opts = QueryOptions {
+            follow_children: true,
+            ..Default::default()
+        };
+        let err = query(
+            &mut t,
+            &session(),
+            "SELECT (SELECT Id FROM Contacts) FROM Account",
+            &opts,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("a child nextRecordsUrl points"),
+            "{err}"
         );
     }
 

@@ -12,29 +12,131 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-/// One record as the server sent it: JSON text, checked but not taken apart.
-/// Records pass through the component untouched, and a tree per record cost
-/// about 2 KiB of memory and most of a page's parse time.
-pub type Record = Box<RawValue>;
+/// A page's records: the `records` array as the server sent it, checked
+/// but not taken apart. A tree per record cost about 2 KiB of memory and
+/// most of a page's parse time, and a copy per record held a page twice.
+#[derive(Clone, Debug)]
+pub struct Records {
+    /// A JSON array.
+    json: String,
+    len: usize,
+}
 
-/// The records as one JSON array.
-pub fn records_json(records: &[Record]) -> String {
-    let mut out =
-        String::with_capacity(2 + records.iter().map(|r| r.get().len() + 1).sum::<usize>());
-    out.push('[');
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+const RESERVE_AT_MOST: u64 = 64 << 20;
+
+impl Default for Records {
+    fn default() -> Self {
+        Records {
+            json: "[]".into(),
+            len: 0,
         }
-        out.push_str(r.get());
     }
-    out.push(']');
-    out
+}
+
+impl Records {
+    /// The records of `texts`, each one a JSON value.
+    pub fn join<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut records = Records::default();
+        records.json.pop();
+        for text in texts {
+            if records.len > 0 {
+                records.json.push(',');
+            }
+            records.json.push_str(text);
+            records.len += 1;
+        }
+        records.json.push(']');
+        records
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The records as one JSON array.
+    pub fn as_json(&self) -> &str {
+        &self.json
+    }
+
+    pub fn into_json(self) -> String {
+        self.json
+    }
+
+    /// Each record's text.
+    pub fn split(&self) -> Vec<&RawValue> {
+        // An array of values since the page was checked.
+        serde_json::from_str(&self.json).unwrap_or_default()
+    }
+
+    /// Keeps the first `n` records.
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.len {
+            return;
+        }
+        let Some(last) = n
+            .checked_sub(1)
+            .and_then(|i| self.split().get(i).map(|r| r.get()))
+        else {
+            *self = Records::default();
+            return;
+        };
+        let end = offset(&self.json, last) + last.len();
+        self.json.truncate(end);
+        self.json.push(']');
+        self.len = n;
+    }
+
+    /// Room for `more` records of these records' average size and an eighth
+    /// (records vary), so that the pages of a large result are appended
+    /// without copying everything at each doubling. At most 64 MiB is
+    /// reserved on a server's count.
+    pub fn reserve_like(&mut self, more: u64) {
+        let Some(average) = self.json.len().checked_div(self.len) else {
+            return;
+        };
+        let each = average as u64 + average as u64 / 8 + 1;
+        let bytes = more.saturating_mul(each).min(RESERVE_AT_MOST);
+        // Without the room the pages are still appended, only with copies.
+        let _ = self.json.try_reserve_exact(bytes as usize);
+    }
+
+    /// Appends `other`'s records after these.
+    pub fn append(&mut self, other: Records) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
+        // `[a, b]` and `[c]` make `[a, b,c]`.
+        self.json.pop();
+        self.json.push(',');
+        self.json.push_str(&other.json[1..]);
+        self.len += other.len;
+    }
+}
+
+impl serde::Serialize for Records {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::from_str::<&RawValue>(&self.json)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+/// Where `part`, a slice of `whole`, starts in it.
+fn offset(whole: &str, part: &str) -> usize {
+    part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
 #[derive(Clone, Debug)]
 pub struct QueryPage {
-    pub records: Vec<Record>,
+    pub records: Records,
     pub total_size: u64,
     pub done: bool,
     pub next_records_url: Option<String>,
@@ -104,42 +206,44 @@ impl<'de> Visitor<'de> for Checked {
     }
 }
 
-/// A `records` field: the array's elements as text, or `None` when it is
-/// not an array.
-struct Records(Option<Vec<Record>>);
+/// A `records` field: where its elements start and end in the body and how
+/// many there are, or `None` when it is not an array.
+struct Span<'a>(Option<(Option<(&'a str, &'a str)>, usize)>);
 
-impl<'de> Deserialize<'de> for Records {
+impl<'de> Deserialize<'de> for Span<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RecordsVisitor)
+        d.deserialize_any(SpanVisitor)
     }
 }
 
-struct RecordsVisitor;
+struct SpanVisitor;
 
-impl<'de> Visitor<'de> for RecordsVisitor {
-    type Value = Records;
+impl<'de> Visitor<'de> for SpanVisitor {
+    type Value = Span<'de>;
 
     fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         f.write_str("an array of records")
     }
-    scalars!(Records(None));
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Records, A::Error> {
-        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(record) = seq.next_element()? {
-            records.push(record);
+    scalars!(Span(None));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let (mut ends, mut len) = (None, 0);
+        while let Some(record) = seq.next_element::<&'de RawValue>()? {
+            let text = record.get();
+            ends = Some(ends.map_or((text, text), |(first, _)| (first, text)));
+            len += 1;
         }
-        Ok(Records(Some(records)))
+        Ok(Span(Some((ends, len))))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Records, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while map.next_entry::<Checked, Checked>()?.is_some() {}
-        Ok(Records(None))
+        Ok(Span(None))
     }
 }
 
-/// A page's fields by name, `records` taken as text in the same pass. A
+/// A page's fields by name, where `records` is found in the same pass. A
 /// repeated field counts once, the last, as in a JSON tree.
 struct Envelope<'a> {
-    records: Option<Vec<Record>>,
+    records: Span<'a>,
     fields: BTreeMap<String, &'a RawValue>,
 }
 
@@ -159,12 +263,12 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut page = Envelope {
-            records: None,
+            records: Span(None),
             fields: BTreeMap::new(),
         };
         while let Some(name) = map.next_key::<String>()? {
             if name == "records" {
-                page.records = map.next_value::<Records>()?.0;
+                page.records = map.next_value()?;
             } else {
                 page.fields.insert(name, map.next_value()?);
             }
@@ -181,7 +285,15 @@ pub fn parse_page(resp: CallResponse) -> Result<QueryPage, Error> {
         resp.json()?;
         return Err(bad_page(&resp, "not a JSON object"));
     };
-    let records = records.ok_or_else(|| bad_page(&resp, "no `records` array"))?;
+    let Span(Some((ends, len))) = records else {
+        return Err(bad_page(&resp, "no `records` array"));
+    };
+    let span = ends.map(|(first, last)| {
+        (
+            offset(&resp.body, first),
+            offset(&resp.body, last) + last.len(),
+        )
+    });
     let field = |name: &str| fields.get(name).map(|raw| raw.get());
     // Small fields go through `Value`, whose parser the component has
     // anyway; a typed parse per field would add its own copy of it.
@@ -204,19 +316,33 @@ pub fn parse_page(resp: CallResponse) -> Result<QueryPage, Error> {
             "`done` is false but there is no `nextRecordsUrl`",
         ));
     }
+    // The body becomes the records array in place: no copy of the page.
+    let CallResponse {
+        body: mut json,
+        limit_info,
+        ..
+    } = resp;
+    match span {
+        Some((start, end)) => {
+            json.truncate(end);
+            json.push(']');
+            json.replace_range(..start, "[");
+        }
+        None => json = "[]".into(),
+    }
     Ok(QueryPage {
-        records,
+        records: Records { json, len },
         total_size,
         done,
         next_records_url: if done { None } else { next_records_url },
-        limit_info: resp.limit_info,
+        limit_info,
     })
 }
 
-/// A record as a tree, for tests to look into.
+/// Record `i` as a tree, for tests to look into.
 #[cfg(test)]
-pub(super) fn tree(r: &Record) -> Value {
-    serde_json::from_str(r.get()).unwrap()
+pub(super) fn tree(records: &Records, i: usize) -> Value {
+    serde_json::from_str(records.split()[i].get()).unwrap()
 }
 
 #[cfg(test)]
@@ -231,20 +357,24 @@ mod tests {
     fn record_numbers_are_kept_exactly() {
         let body = r#"{"totalSize":1,"done":true,"records":[{"AnnualRevenue":1.1e34}]}"#;
         let page = page_of(body).unwrap();
-        assert_eq!(page.records[0].get(), r#"{"AnnualRevenue":1.1e34}"#);
-        let record = tree(&page.records[0]);
+        assert_eq!(page.records.as_json(), r#"[{"AnnualRevenue":1.1e34}]"#);
+        let record = tree(&page.records, 0);
         assert_eq!(record["AnnualRevenue"].as_f64(), Some(1.1e34));
         let again: Value = serde_json::from_str(&record.to_string()).unwrap();
         assert_eq!(again, record);
     }
 
     #[test]
-    fn records_pass_through_as_sent_and_join_into_one_array() {
-        let body = r#"{"totalSize":2,"done":true,"records":[ {"Name":"A\u00e9", "N": 1.50} ,{"Id":null}]}"#;
+    fn records_pass_through_as_sent() {
+        let body = r#"{"totalSize":2,"done":true,"records":[ {"Name":"A\u00e9", "N": 1.50} ,{"Id":null}	]}"#;
         let page = page_of(body).unwrap();
-        let joined = records_json(&page.records);
-        assert_eq!(joined, r#"[{"Name":"A\u00e9", "N": 1.50},{"Id":null}]"#);
-        assert_eq!(records_json(&[]), "[]");
+        assert_eq!(
+            page.records.as_json(),
+            r#"[{"Name":"A\u00e9", "N": 1.50} ,{"Id":null}]"#
+        );
+        assert_eq!(page.records.len(), 2);
+        let empty = page_of(r#"{"totalSize":0,"done":true,"records":[ ]}"#).unwrap();
+        assert_eq!((empty.records.as_json(), empty.records.len()), ("[]", 0));
         for bad in [
             r#"{"totalSize":1,"done":true,"records":{}}"#,
             r#"{"totalSize":1,"done":true}"#,
@@ -276,7 +406,7 @@ mod tests {
             match page_of(&body) {
                 Ok(page) => {
                     assert!(ok, "{record} was accepted");
-                    assert_eq!(page.records[0].get(), record);
+                    assert_eq!(page.records.as_json(), format!("[{record}]"));
                 }
                 Err(e) => {
                     assert!(!ok, "{record}: {e}");
@@ -292,12 +422,41 @@ mod tests {
 
         // A repeated field counts once, the last, as in a tree.
         let twice = r#"{"totalSize":1,"done":true,"records":true,"records":[{"Id":"1"}]}"#;
-        assert_eq!(
-            records_json(&page_of(twice).unwrap().records),
-            r#"[{"Id":"1"}]"#
-        );
+        assert_eq!(page_of(twice).unwrap().records.as_json(), r#"[{"Id":"1"}]"#);
         let twice = r#"{"totalSize":1,"done":true,"records":[{"Id":"1"}],"records":{"a":[]}}"#;
         assert!(page_of(twice).is_err());
+    }
+
+    #[test]
+    fn records_truncate_append_and_join() {
+        let page = page_of(r#"{"totalSize":3,"done":true,"records":[{"a":[1,2]}, {"b":2} ,3]}"#);
+        let mut records = page.unwrap().records;
+        let copy = records.clone();
+        records.truncate(2);
+        assert_eq!(
+            (records.as_json(), records.len()),
+            (r#"[{"a":[1,2]}, {"b":2}]"#, 2)
+        );
+        records.append(copy.clone());
+        assert_eq!(records.len(), 5);
+        assert_eq!(
+            records.as_json(),
+            r#"[{"a":[1,2]}, {"b":2},{"a":[1,2]}, {"b":2} ,3]"#
+        );
+        records.truncate(0);
+        assert_eq!((records.as_json(), records.is_empty()), ("[]", true));
+        records.append(copy.clone());
+        records.append(Records::default());
+        assert_eq!(records.as_json(), copy.as_json());
+        // Room reserved on a server's word is bounded and changes nothing.
+        records.reserve_like(u64::MAX);
+        Records::default().reserve_like(u64::MAX);
+        assert_eq!(records.as_json(), copy.as_json());
+        let joined = Records::join(["1", r#"{"x":"y"}"#]);
+        assert_eq!((joined.as_json(), joined.len()), (r#"[1,{"x":"y"}]"#, 2));
+        assert_eq!(Records::join([]).as_json(), "[]");
+        let value = serde_json::to_value(&joined).unwrap();
+        assert_eq!(value, serde_json::json!([1, {"x": "y"}]));
     }
 
     fn page_of(body: &str) -> Result<QueryPage, Error> {
