@@ -73,11 +73,11 @@ pub fn is_idempotent(method: Method) -> bool {
     )
 }
 
-/// `Retry-After` as delta-seconds. An HTTP date, a negative or a garbled
-/// value yields `None`: the computed backoff applies instead.
+/// `Retry-After` as delta-seconds. An HTTP date, a negative, a garbled or
+/// a value beyond u32 yields `None`: the computed backoff applies instead.
 pub fn retry_after_seconds(resp: &HttpResponse) -> Option<u32> {
     let v = resp.header("retry-after")?.trim();
-    if v.is_empty() || v.len() > 10 || !v.bytes().all(|b| b.is_ascii_digit()) {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     v.parse().ok()
@@ -227,6 +227,9 @@ mod tests {
             body: Vec::new(),
         };
         assert_eq!(retry_after_seconds(&with("120")), Some(120));
+        // Found by the rest_error fuzz target: leading zeros are still
+        // delta-seconds (a length cap had refused them).
+        assert_eq!(retry_after_seconds(&with("000000000000000120")), Some(120));
         for bad in [
             "",
             "-1",
