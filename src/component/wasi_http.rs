@@ -16,7 +16,7 @@ use wasip2::io::streams::StreamError;
 const WRITE_CHUNK: usize = 4096;
 const READ_CHUNK: u64 = 64 * 1024;
 /// A declared `Content-Length` is trusted this far before a byte arrives.
-const RESERVE_AT_MOST: usize = 8 << 20;
+const RESERVE_AT_MOST: u64 = 8 << 20;
 
 pub struct WasiHttp;
 
@@ -161,17 +161,11 @@ impl Transport for WasiHttp {
                 )
             })
             .collect::<Vec<(String, String)>>();
-        let too_large = |declared: &str| {
-            declared
-                .trim()
-                .parse::<u64>()
-                .is_ok_and(|n| n > req.max_body)
-        };
-        let declared = headers
+        let declared: Option<u64> = headers
             .iter()
             .find(|(k, _)| k == "content-length")
-            .map(|(_, v)| v.as_str());
-        if declared.is_some_and(too_large) {
+            .and_then(|(_, v)| v.trim().parse().ok());
+        if declared.is_some_and(|n| n > req.max_body) {
             // Refused before a byte of it is read.
             return Err(TransportError::TooLarge(req.max_body));
         }
@@ -183,8 +177,7 @@ impl Transport for WasiHttp {
             .map_err(|_| TransportError::Network("response body unavailable".into()))?;
         // Room for the declared length up front: growing by doubling while
         // reading held up to 1.5 times a query page at once.
-        let declared: usize = declared.and_then(|v| v.trim().parse().ok()).unwrap_or(0);
-        let mut buf = Vec::with_capacity(declared.min(RESERVE_AT_MOST));
+        let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(RESERVE_AT_MOST) as usize));
         let mut last_progress = monotonic_clock::now();
         let result = loop {
             match stream.blocking_read(READ_CHUNK) {
