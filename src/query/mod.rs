@@ -269,6 +269,12 @@ mod tests {
 
     use crate::session::fixture as session;
 
+    const FOLLOW_CHILDREN: QueryOptions = QueryOptions {
+        include_deleted: false,
+        batch_size: None,
+        follow_children: true,
+    };
+
     #[test]
     fn child_pages_are_followed_when_asked() {
         let parent = r#"{"totalSize":1,"done":true,"records":[{"Id":"001A","Contacts":{"totalSize":3,"done":false,
@@ -276,15 +282,11 @@ mod tests {
         let more1 = r#"{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gC-2","records":[{"Id":"003B"}]}"#;
         let more2 = r#"{"totalSize":3,"done":true,"records":[{"Id":"003C"}]}"#;
         let mut t = script(&[parent, more1, more2]);
-        let opts = QueryOptions {
-            follow_children: true,
-            ..Default::default()
-        };
         let page = query(
             &mut t,
             &session(),
             "SELECT Id, (SELECT Id FROM Contacts) FROM Account",
-            &opts,
+            &FOLLOW_CHILDREN,
         )
         .unwrap();
         let record = tree(&page.records, 0);
@@ -338,15 +340,11 @@ mod tests {
             "nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[]}}]}"#;
         let child = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[]}"#;
         let mut t = script(&[parent, child]);
-        let opts = QueryOptions {
-            follow_children: true,
-            ..Default::default()
-        };
         let err = query(
             &mut t,
             &session(),
             "SELECT (SELECT Id FROM Contacts) FROM Account",
-            &opts,
+            &FOLLOW_CHILDREN,
         )
         .unwrap_err();
         assert!(
