@@ -18,6 +18,8 @@ pub struct Subrequest {
     pub url: String,
     pub reference_id: String,
     pub body: Option<String>,
+    /// `httpHeaders` of this subrequest.
+    pub http_headers: Vec<(String, String)>,
 }
 
 /// Every subresponse, in request order, and the API usage reported.
@@ -62,6 +64,9 @@ fn validate(session: &Session, subs: &[Subrequest]) -> Result<Vec<Value>, Error>
                 return Err(Error::request("requests", format!("subrequest {i}: url must be a path under {}/", session.data_path())));
             }
             let mut entry = json!({ "method": sub.method.as_str(), "url": sub.url, "referenceId": r });
+            if !sub.http_headers.is_empty() {
+                entry["httpHeaders"] = http_headers(i, &sub.http_headers)?;
+            }
             if let Some(body) = &sub.body {
                 let parsed: Value = serde_json::from_str(body)
                     .map_err(|e| Error::request("requests", format!("subrequest {i}: body is not JSON ({e})")))?;
@@ -72,6 +77,27 @@ fn validate(session: &Session, subs: &[Subrequest]) -> Result<Vec<Value>, Error>
         .collect()
 }
 
+/// A subrequest's headers as a JSON object; the connector owns
+/// `Authorization` and the framing headers, as for a plain call.
+fn http_headers(i: usize, headers: &[(String, String)]) -> Result<Value, Error> {
+    let mut map = serde_json::Map::new();
+    for (name, value) in headers {
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            && !value.chars().any(char::is_control);
+        if !valid || rest::is_reserved_header(name) {
+            return Err(Error::request(
+                "requests",
+                format!("subrequest {i}: header `{name}` is not allowed (a token name, no CR/LF, not Authorization or framing)"),
+            ));
+        }
+        map.insert(name.clone(), Value::String(value.clone()));
+    }
+    Ok(Value::Object(map))
+}
+
 pub fn composite(
     t: &mut dyn Transport,
     s: &Session,
@@ -80,7 +106,13 @@ pub fn composite(
 ) -> Result<Composite, Error> {
     let entries = validate(s, subs)?;
     let mut req = CallRequest::new(Method::Post, format!("{}/composite", s.data_path()));
-    req.body = Some(json!({ "allOrNone": all_or_none, "compositeRequest": entries }).to_string());
+    // Salesforce collates by default (v49+), which may run unrelated
+    // subrequests out of order; the contract is request order (REST guide,
+    // "Composite").
+    req.body = Some(
+        json!({ "allOrNone": all_or_none, "collateSubrequests": false, "compositeRequest": entries })
+            .to_string(),
+    );
     let resp = rest::execute(t, s, &req)?;
     let value = resp.json()?;
     let bad = |why: &str| {

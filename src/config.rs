@@ -10,7 +10,9 @@ use crate::urls;
 use core::time::Duration;
 use url::Url;
 
-pub const DEFAULT_API_VERSION: &str = "62.0";
+/// Spring '26: every org has served it since February 2026, and it is far
+/// from the 31.0-40.0 deprecation; `use-newest-api-version` finds 68.0.
+pub const DEFAULT_API_VERSION: &str = "66.0";
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_RESPONSE_BYTES_RANGE: core::ops::RangeInclusive<u64> = 1024..=1024 * 1024 * 1024;
@@ -113,7 +115,7 @@ impl Settings {
         self.client_id.as_deref().ok_or_else(|| {
             Error::config(
                 "client-id",
-                "is required for this grant: the connected app's Consumer Key",
+                "is required for this grant: the Consumer Key of the connected app or External Client App",
             )
         })
     }
@@ -122,7 +124,7 @@ impl Settings {
         self.client_secret.as_ref().ok_or_else(|| {
             Error::config(
                 "client-secret",
-                "is required for this grant: the connected app's Consumer Secret",
+                "is required for this grant: the Consumer Secret of the connected app or External Client App",
             )
         })
     }
@@ -172,7 +174,15 @@ fn trimmed(value: &Option<String>) -> Option<String> {
 impl Config {
     /// Validates everything that can be checked without the network.
     pub fn settings(&self) -> Result<Settings, Error> {
-        let login_url = urls::parse_base(
+        let settings = self.base_settings()?;
+        self.check_grant(&settings)?;
+        Ok(settings)
+    }
+
+    /// The settings without the grant, for what runs no grant (the device
+    /// flow, revocation).
+    pub fn base_settings(&self) -> Result<Settings, Error> {
+        let login_url = urls::parse_login(
             "login-url",
             self.login_url.as_deref().unwrap_or(urls::DEFAULT_LOGIN_URL),
         )?;
@@ -207,7 +217,7 @@ impl Config {
             .as_ref()
             .map(|s| Secret::new(s.expose().trim()))
             .filter(|s| !s.is_empty());
-        let settings = Settings {
+        Ok(Settings {
             login_url,
             client_id: trimmed(&self.client_id),
             client_secret,
@@ -218,9 +228,7 @@ impl Config {
                 retry,
             },
             allowed_hosts,
-        };
-        self.check_grant(&settings)?;
-        Ok(settings)
+        })
     }
 
     fn check_grant(&self, s: &Settings) -> Result<(), Error> {
@@ -336,6 +344,22 @@ impl Config {
     }
 }
 
+/// A config for unit tests: client id `id`, no secret, defaults elsewhere.
+#[cfg(test)]
+pub(crate) fn fixture(login: &str, grant: Grant) -> Config {
+    Config {
+        login_url: Some(login.into()),
+        client_id: Some("id".into()),
+        client_secret: None,
+        grant,
+        api_version: None,
+        timeout_ms: None,
+        max_response_bytes: None,
+        retry: None,
+        allowed_hosts: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,15 +376,8 @@ mod tests {
 
     fn cc(login: &str) -> Config {
         Config {
-            login_url: Some(login.into()),
-            client_id: Some("id".into()),
             client_secret: Some(Secret::new("sec")),
-            grant: Grant::ClientCredentials { basic_auth: false },
-            api_version: None,
-            timeout_ms: None,
-            max_response_bytes: None,
-            retry: None,
-            allowed_hosts: Vec::new(),
+            ..fixture(login, Grant::ClientCredentials { basic_auth: false })
         }
     }
 

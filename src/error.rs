@@ -31,6 +31,15 @@ pub enum Error {
         hint: String,
     },
     SessionExpired(String),
+    /// A 401 that a new login cannot fix (see `rest::session_problem`).
+    SessionRefused {
+        status: u16,
+        error_code: String,
+        message: String,
+        hint: String,
+    },
+    /// Nothing to renew with: a person must log in again.
+    LoginRequired(String),
     Api {
         status: u16,
         errors: Vec<ApiErrorItem>,
@@ -116,6 +125,10 @@ impl fmt::Display for Error {
                 hint,
             } => write!(f, "authentication failed ({status} {error}: {description}); {hint}"),
             Self::SessionExpired(m) => write!(f, "session expired: {m}"),
+            Self::SessionRefused { status, error_code, message, hint } => {
+                write!(f, "session refused ({status} {error_code}: {message}); {hint}")
+            }
+            Self::LoginRequired(m) => write!(f, "log in again: {m}"),
             Self::Api { status, errors, .. } => {
                 write!(f, "Salesforce API error {status}")?;
                 for e in errors {

@@ -113,9 +113,10 @@ pub(crate) mod testing {
 
     pub struct Scripted {
         outcomes: Vec<Result<HttpResponse, TransportError>>,
-        /// Requests sent so far, and their paths.
+        /// Requests sent so far, their paths and bodies.
         pub sent: usize,
         pub paths: Vec<String>,
+        pub bodies: Vec<String>,
         pub slept: Vec<Duration>,
     }
 
@@ -125,6 +126,7 @@ pub(crate) mod testing {
                 outcomes,
                 sent: 0,
                 paths: Vec::new(),
+                bodies: Vec::new(),
                 slept: Vec::new(),
             }
         }
@@ -146,6 +148,8 @@ pub(crate) mod testing {
         fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
             self.sent += 1;
             self.paths.push(req.url.path().to_string());
+            let body = req.body.as_deref().unwrap_or_default();
+            self.bodies.push(String::from_utf8_lossy(body).into_owned());
             if self.outcomes.is_empty() {
                 return Err(TransportError::Network("script exhausted".into()));
             }

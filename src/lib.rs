@@ -26,6 +26,7 @@ pub mod collections;
 pub mod composite;
 pub mod config;
 pub mod error;
+pub mod expiry;
 pub mod http;
 pub mod identity;
 pub mod limits;

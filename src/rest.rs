@@ -36,6 +36,11 @@ const RESERVED: [&str; 5] = [
     "connection",
 ];
 
+/// True for a header the connector sets itself.
+pub fn is_reserved_header(name: &str) -> bool {
+    RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r))
+}
+
 fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
@@ -124,7 +129,7 @@ pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error>
                 ),
             ));
         }
-        if RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+        if is_reserved_header(name) {
             return Err(Error::request(
                 "headers",
                 format!("`{name}` is set by the connector"),
@@ -252,6 +257,9 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
         }
     }
     let Some(mut errors) = parsed.as_ref().and_then(error_items) else {
+        if let Some(expired) = crate::expiry::from_identity_text(resp.status, &resp.body) {
+            return Err(expired);
+        }
         if resp.status == 401 {
             return Err(Error::SessionExpired("401 without an error body".into()));
         }
@@ -285,12 +293,8 @@ pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse
             *f = redactor.scrub(f);
         }
     }
-    if resp.status == 401 || errors.iter().any(|e| e.error_code == "INVALID_SESSION_ID") {
-        let message = errors
-            .first()
-            .map(|e| e.message.clone())
-            .unwrap_or_default();
-        return Err(Error::SessionExpired(message));
+    if let Some(session_error) = crate::expiry::from_errors(resp.status, &errors) {
+        return Err(session_error);
     }
     let limited = errors
         .iter()

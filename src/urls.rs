@@ -48,6 +48,35 @@ fn ui_host_hint(host: &str) -> Option<&'static str> {
 /// loopback), a host, no credentials, no query or fragment, and no path
 /// beyond `/`. The returned URL has an empty path.
 pub fn parse_base(field: &str, raw: &str) -> Result<Url, Error> {
+    parse_url(field, raw, false)
+}
+
+/// Parses a login URL: a base URL, or an Experience Cloud site with its path
+/// (`https://acme.my.site.com/customers`), whose OAuth endpoints live under
+/// that path. The path keeps no trailing slash.
+pub fn parse_login(field: &str, raw: &str) -> Result<Url, Error> {
+    parse_url(field, raw, true)
+}
+
+/// Experience Cloud sites: `*.my.site.com` (enhanced domains), `*.site.com`
+/// and `*.force.com` (older sites, e.g. `acme.force.com/customers`).
+pub fn is_experience_site(url: &Url) -> bool {
+    let host = host_of(url);
+    [".site.com", ".force.com"]
+        .iter()
+        .any(|s| host.ends_with(s))
+}
+
+/// `path` (starting with `/`) under a login URL, keeping a site's path:
+/// `https://acme.my.site.com/customers` + `/services/oauth2/token`.
+pub fn endpoint(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let prefix = base.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}{path}"));
+    url
+}
+
+fn parse_url(field: &str, raw: &str, site_path: bool) -> Result<Url, Error> {
     let raw = raw.trim();
     // Never quote a URL that may carry credentials.
     let shown = if raw.contains('@') { "the URL" } else { raw };
@@ -87,7 +116,13 @@ pub fn parse_base(field: &str, raw: &str) -> Result<Url, Error> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(field, "must not contain a query or fragment"));
     }
-    if url.path() != "/" && !url.path().is_empty() {
+    let has_path = url.path() != "/" && !url.path().is_empty();
+    if has_path && site_path && is_experience_site(&url) {
+        let mut site = url.clone();
+        site.set_path(url.path().trim_end_matches('/'));
+        return Ok(site);
+    }
+    if has_path {
         return Err(Error::config(
             field,
             format!(
@@ -246,6 +281,23 @@ mod tests {
         ] {
             assert!(parse_base("login-url", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn experience_cloud_login_urls_keep_their_path() {
+        let site = parse_login("login-url", "https://acme.my.site.com/customers/").unwrap();
+        assert_eq!(site.as_str(), "https://acme.my.site.com/customers");
+        assert_eq!(
+            endpoint(&site, "/services/oauth2/token").as_str(),
+            "https://acme.my.site.com/customers/services/oauth2/token"
+        );
+        let plain = parse_login("login-url", "https://login.salesforce.com").unwrap();
+        assert_eq!(
+            endpoint(&plain, "/services/oauth2/token").as_str(),
+            "https://login.salesforce.com/services/oauth2/token"
+        );
+        assert!(parse_login("login-url", "https://acme.my.salesforce.com/x").is_err());
+        assert!(parse_base("login-url", "https://acme.my.site.com/customers").is_err());
     }
 
     #[test]

@@ -27,7 +27,7 @@ async fn password_grant_with_special_characters_over_http_and_https() {
             s.issued_at.is_some_and(|t| t > 1_600_000_000_000),
             "issued-at in ms"
         );
-        assert_eq!(s.api_version, "62.0");
+        assert_eq!(s.api_version, "66.0");
     }
 }
 

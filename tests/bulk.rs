@@ -125,12 +125,13 @@ async fn composite_references_and_rollback() {
     let mut client = password_client(&mock);
     let sub =
         |method: wit::Method, url: &str, reference_id: &str, body: Option<&str>| ops::Subrequest {
+            http_headers: Vec::new(),
             method,
             url: url.into(),
             reference_id: reference_id.into(),
             body: body.map(str::to_string),
         };
-    let v = "/services/data/v62.0";
+    let v = "/services/data/v66.0";
     let ok = client
         .composite(
             true,

@@ -161,8 +161,8 @@ async fn every_tool_runs_against_the_mock() {
     );
 
     let composite = run(&mut client, "composite", json!({"all_or_none": true, "requests": [
-        {"method": "POST", "url": "/services/data/v62.0/sobjects/Account", "reference_id": "acc", "body": {"Name": "Composite Co"}},
-        {"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "reference_id": "con", "body": {"LastName": "Ref", "AccountId": "@{acc.id}"}}
+        {"method": "POST", "url": "/services/data/v66.0/sobjects/Account", "reference_id": "acc", "body": {"Name": "Composite Co"}},
+        {"method": "POST", "url": "/services/data/v66.0/sobjects/Contact", "reference_id": "con", "body": {"LastName": "Ref", "AccountId": "@{acc.id}"}}
     ]})).await;
     assert_eq!(composite[0]["httpStatusCode"], 201);
     assert_eq!(composite[1]["httpStatusCode"], 201);

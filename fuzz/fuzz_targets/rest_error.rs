@@ -57,7 +57,10 @@ fuzz_target!(|data: &[u8]| {
             assert_no_leak(e, &SECRETS);
             check_excerpt(e);
             if status == 401 {
-                assert!(matches!(e, Error::SessionExpired(_)), "401 gave {e:?}");
+                assert!(
+                    matches!(e, Error::SessionExpired(_) | Error::SessionRefused { .. }),
+                    "401 gave {e:?}"
+                );
             }
             match e {
                 Error::Unexpected { status: s, .. } => {
@@ -97,7 +100,7 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(*s, status);
                     assert_eq!(*retry_after_seconds, retry_after);
                 }
-                Error::SessionExpired(_) => {}
+                Error::SessionExpired(_) | Error::SessionRefused { .. } => {}
                 Error::MultipleChoices(_) => assert_eq!(status, 300),
                 other => panic!("status {status} gave {other:?}"),
             }

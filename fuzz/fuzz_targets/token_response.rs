@@ -144,7 +144,7 @@ fuzz_target!(|data: &[u8]| {
         },
         allowed_hosts: Vec::new(),
     };
-    let result = token::parse(&resp, &settings, &config.grant, &config.redactor());
+    let result = token::parse(&resp, &settings, token::Flow::of(&config.grant), &config.redactor());
 
     let status = resp.status;
     let success = (200..300).contains(&status);

@@ -1,5 +1,6 @@
-//! A client for one org: holds the config and the session, re-authenticates
-//! once when the session expires, and never logs in per call.
+//! A client for one org: holds the config and the session, renews it once
+//! when it expires (through the component's `renew`, keeping the rotated
+//! refresh token it returns), and never logs in per call.
 
 use crate::bindings::{ops, tools, wit};
 use crate::connector::Connector;
@@ -10,8 +11,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Runs one export with the current session in a fresh instance. On
-/// `session-expired` it re-authenticates once and runs it once more; a second
-/// expiry is returned, never looped on.
+/// `session-expired` it renews once and runs it once more; a second expiry
+/// is returned, never looped on. `session-refused` is returned as it is: a
+/// new login would get the same refusal.
 macro_rules! with_session {
     ($self:ident, $name:literal ( $($arg:expr),* )) => {{
         let mut renewed = false;
@@ -22,8 +24,7 @@ macro_rules! with_session {
             match result {
                 Err(wit::Error::SessionExpired(_)) if !renewed && $self.can_reauthenticate() => {
                     renewed = true;
-                    $self.session = None;
-                    $self.authenticate().await?;
+                    $self.renew().await?;
                 }
                 other => break other.map_err(HostError::from),
             }
@@ -31,8 +32,13 @@ macro_rules! with_session {
     }};
 }
 
+/// Called with every session the client starts keeping (a login or a
+/// renewal), so a host can store it; with refresh-token rotation the stored
+/// refresh token must be replaced before it is needed again.
+pub type SessionHook = Arc<dyn Fn(&wit::Session) + Send + Sync>;
+
 /// Host-side settings that are not part of the component's config.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ClientOptions {
     /// PEM CA certificates to trust besides the web roots (the mock's CA).
     pub extra_ca_pem: Option<String>,
@@ -41,6 +47,8 @@ pub struct ClientOptions {
     /// Log every request (method, URL, status, size, time; never headers or
     /// bodies).
     pub log: Option<crate::egress::RequestLog>,
+    /// Told of every new session (see [`SessionHook`]).
+    pub on_session: Option<SessionHook>,
 }
 
 pub struct Client {
@@ -52,6 +60,18 @@ pub struct Client {
     logins: usize,
     denied: Arc<AtomicUsize>,
     log: Option<crate::egress::RequestLog>,
+    on_session: Option<SessionHook>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("extra_ca_pem", &self.extra_ca_pem.is_some())
+            .field("allow_origins", &self.allow_origins)
+            .field("log", &self.log.is_some())
+            .field("on_session", &self.on_session.is_some())
+            .finish()
+    }
 }
 
 /// Never prints the config or session: both hold secrets.
@@ -101,6 +121,7 @@ impl Client {
             logins: 0,
             denied: Arc::default(),
             log: options.log,
+            on_session: options.on_session,
         })
     }
 
@@ -146,14 +167,95 @@ impl Client {
         Ok(self.keep(session))
     }
 
+    /// Renews the session now through the component's `renew` (the newest
+    /// refresh token it holds, or the configured grant again) and keeps what
+    /// it returns; with no session yet, logs in.
+    pub async fn renew(&mut self) -> Result<&wit::Session, HostError> {
+        let Some(current) = self.session.clone() else {
+            return self.authenticate().await;
+        };
+        let mut instance = self.connector.instantiate(self.egress()).await?;
+        self.logins += 1;
+        let (result,): (Result<wit::Session, wit::Error>,) =
+            instance.call("renew", (&self.config, &current)).await?;
+        let session = result?;
+        Ok(self.keep(session))
+    }
+
+    /// Revokes the session at Salesforce (its refresh token when it has
+    /// one) and forgets it.
+    pub async fn revoke(&mut self) -> Result<(), HostError> {
+        let Some(current) = self.session.take() else {
+            return Ok(());
+        };
+        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let (result,): (Result<(), wit::Error>,) =
+            instance.call("revoke", (&self.config, &current)).await?;
+        result.map_err(HostError::from)
+    }
+
+    /// Logs in with the device flow: `show` gets the code and URL to give
+    /// the person, then the client polls (at the server's interval, longer
+    /// after `slow-down`) until they approve, deny, or the code expires, and
+    /// keeps the session. Gives up after `deadline` in any case.
+    pub async fn device_login(
+        &mut self,
+        scope: Option<&str>,
+        deadline: std::time::Duration,
+        show: impl FnOnce(&wit::DeviceAuthorization),
+    ) -> Result<&wit::Session, HostError> {
+        let started = std::time::Instant::now();
+        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let (result,): (Result<wit::DeviceAuthorization, wit::Error>,) =
+            instance.call("device-start", (&self.config, scope)).await?;
+        let mut device = result?;
+        show(&device);
+        loop {
+            let wait = std::time::Duration::from_secs(device.interval_seconds.into());
+            if started.elapsed() + wait > deadline {
+                return Err(HostError::Usage(format!(
+                    "the device login was not approved within {} s; start it again",
+                    deadline.as_secs()
+                )));
+            }
+            tokio::time::sleep(wait).await;
+            let mut instance = self.connector.instantiate(self.egress()).await?;
+            let (result,): (Result<wit::DeviceStatus, wit::Error>,) = instance
+                .call("device-poll", (&self.config, &device))
+                .await?;
+            match result? {
+                wit::DeviceStatus::Pending(_) => {}
+                wit::DeviceStatus::SlowDown(interval) => device.interval_seconds = interval,
+                wit::DeviceStatus::Authorized(session) => {
+                    self.logins += 1;
+                    return Ok(self.keep(session));
+                }
+            }
+        }
+    }
+
+    /// The session kept now, if any.
+    pub fn current_session(&self) -> Option<&wit::Session> {
+        self.session.as_ref()
+    }
+
     /// Resumes a session stored earlier (a platform keeping it between runs),
     /// without a login. Its instance is trusted by the same rule as a fresh
     /// session's, so an edited `instance-url` gets `denied`, not the token.
     pub fn restore_session(&mut self, session: wit::Session) {
-        self.keep(session);
+        self.trust(&session);
+        self.session = Some(session);
     }
 
     fn keep(&mut self, session: wit::Session) -> &wit::Session {
+        self.trust(&session);
+        if let Some(hook) = &self.on_session {
+            hook(&session);
+        }
+        self.session.insert(session)
+    }
+
+    fn trust(&self, session: &wit::Session) {
         // The login host chose the instance; trust it only on a Salesforce
         // domain, the login origin or an allowed host. Anything else stays
         // denied, so the guest's calls fail with `denied` instead of carrying
@@ -166,7 +268,6 @@ impl Client {
         ) {
             self.policy.allow(&session.instance_url);
         }
-        self.session.insert(session)
     }
 
     /// The current session, authenticating first if there is none.
@@ -357,7 +458,7 @@ impl Client {
     /// Switches the session to the newest API version the org serves.
     pub async fn use_newest_api_version(&mut self) -> Result<&wit::Session, HostError> {
         let upgraded: wit::Session = with_session!(self, "use-newest-api-version"())?;
-        Ok(self.session.insert(upgraded))
+        Ok(self.keep(upgraded))
     }
 
     pub async fn authorize_url(

@@ -25,7 +25,10 @@ impl HostError {
             Self::Trap(_) => 1,
             Self::Component(e) => match e {
                 E::InvalidConfig(_) | E::InvalidRequest(_) => 2,
-                E::AuthenticationFailed(_) | E::SessionExpired(_) => 3,
+                E::AuthenticationFailed(_)
+                | E::SessionExpired(_)
+                | E::SessionRefused(_)
+                | E::LoginRequired(_) => 3,
                 E::ApiError(_)
                 | E::MultipleChoices(_)
                 | E::RateLimited(_)
@@ -49,6 +52,8 @@ impl HostError {
                 E::InvalidRequest(_) => "invalid_request",
                 E::AuthenticationFailed(_) => "authentication_failed",
                 E::SessionExpired(_) => "session_expired",
+                E::SessionRefused(_) => "session_refused",
+                E::LoginRequired(_) => "login_required",
                 E::ApiError(_) => "api_error",
                 E::MultipleChoices(_) => "multiple_choices",
                 E::RateLimited(_) => "rate_limited",
@@ -78,6 +83,12 @@ impl fmt::Display for HostError {
                     o.status, o.error, o.description, o.hint
                 ),
                 E::SessionExpired(m) => write!(f, "session expired or invalid: {m}"),
+                E::SessionRefused(r) => write!(
+                    f,
+                    "session refused ({} {}: {}); {}",
+                    r.status, r.error_code, r.message, r.hint
+                ),
+                E::LoginRequired(m) => write!(f, "log in again: {m}"),
                 E::ApiError(a) => {
                     write!(f, "Salesforce API error {}", a.status)?;
                     for e in &a.errors {

@@ -33,7 +33,7 @@ pub mod mock;
 pub mod send;
 
 pub use bindings::{ops, tools, wit};
-pub use client::{get, parse_sfdx_url, Client, ClientOptions, PLAIN_QUERY};
+pub use client::{get, parse_sfdx_url, Client, ClientOptions, SessionHook, PLAIN_QUERY};
 pub use connector::{default_component_path, Connector};
 pub use error::HostError;
 pub use memory::MemoryPeak;

@@ -18,7 +18,7 @@ from wasmtime import Engine, Store, WasiConfig
 from wasmtime.component import Component, Linker, Record, Variant
 
 PACKAGE = "salesforce:connector"
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
 
 

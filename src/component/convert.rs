@@ -239,6 +239,18 @@ pub fn error_out(e: Error) -> wit::Error {
             hint,
         }),
         Error::SessionExpired(m) => wit::Error::SessionExpired(m),
+        Error::SessionRefused {
+            status,
+            error_code,
+            message,
+            hint,
+        } => wit::Error::SessionRefused(wit::Refusal {
+            status,
+            error_code,
+            message,
+            hint,
+        }),
+        Error::LoginRequired(m) => wit::Error::LoginRequired(m),
         Error::Api {
             status,
             errors,

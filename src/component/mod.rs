@@ -87,6 +87,52 @@ impl Guest for Component {
             .map_err(convert::error_out)
     }
 
+    fn renew(config: wit::Config, session: wit::Session) -> Result<wit::Session, wit::Error> {
+        let config = convert::config_in(config);
+        let session = convert::session_in(session).map_err(convert::error_out)?;
+        crate::oauth::renew::renew(&config, &session, &mut wasi_http::WasiHttp, now_secs())
+            .map(convert::session_out)
+            .map_err(convert::error_out)
+    }
+
+    fn revoke(config: wit::Config, session: wit::Session) -> Result<(), wit::Error> {
+        let config = convert::config_in(config);
+        let session = convert::session_in(session).map_err(convert::error_out)?;
+        crate::oauth::revoke::revoke(&config, &session, &mut wasi_http::WasiHttp)
+            .map_err(convert::error_out)
+    }
+
+    fn device_start(
+        config: wit::Config,
+        scope: Option<String>,
+    ) -> Result<wit::DeviceAuthorization, wit::Error> {
+        let config = convert::config_in(config);
+        crate::oauth::device::start(&config, scope.as_deref(), &mut wasi_http::WasiHttp)
+            .map(|a| wit::DeviceAuthorization {
+                device_code: a.device_code.into_inner(),
+                user_code: a.user_code,
+                verification_uri: a.verification_uri,
+                interval_seconds: a.interval_secs,
+            })
+            .map_err(convert::error_out)
+    }
+
+    fn device_poll(
+        config: wit::Config,
+        device: wit::DeviceAuthorization,
+    ) -> Result<wit::DeviceStatus, wit::Error> {
+        use crate::oauth::device::Poll;
+        let config = convert::config_in(config);
+        let code = crate::secret::Secret::new(device.device_code);
+        let interval = device.interval_seconds;
+        let poll = crate::oauth::device::poll(&config, &code, interval, &mut wasi_http::WasiHttp);
+        match poll.map_err(convert::error_out)? {
+            Poll::Pending(i) => Ok(wit::DeviceStatus::Pending(i)),
+            Poll::SlowDown(i) => Ok(wit::DeviceStatus::SlowDown(i)),
+            Poll::Authorized(s) => Ok(wit::DeviceStatus::Authorized(convert::session_out(*s))),
+        }
+    }
+
     fn call(session: wit::Session, request: wit::Request) -> Result<wit::Response, wit::Error> {
         let session = convert::session_in(session).map_err(convert::error_out)?;
         let request = convert::request_in(request);
@@ -381,6 +427,7 @@ mod operations {
                     url: r.url,
                     reference_id: r.reference_id,
                     body: r.body,
+                    http_headers: r.http_headers,
                 })
                 .collect();
             with(s, |t, s| {

@@ -87,3 +87,83 @@ pub fn assertion(
     let signature = URL_SAFE_NO_PAD.encode(signature.to_bytes());
     Ok(Secret::new(format!("{signing_input}.{signature}")))
 }
+
+/// One JWT bearer login: the audiences to try and what each attempt needs.
+pub struct Login<'a> {
+    pub username: &'a str,
+    pub key: RsaPrivateKey,
+    /// Given by the caller: the only audience tried.
+    pub audience: Option<&'a str>,
+}
+
+impl Login<'_> {
+    /// Posts an assertion per audience candidate until one is accepted. Only
+    /// an audience refusal moves on to the next candidate; the last refusal
+    /// says which audiences were tried.
+    pub fn run(
+        &self,
+        transport: &mut dyn crate::http::Transport,
+        s: &crate::config::Settings,
+        redactor: &crate::secret::Redactor,
+        now_secs: u64,
+    ) -> Result<crate::session::Session, Error> {
+        let audiences = match self.audience {
+            Some(a) => vec![crate::urls::parse_login("audience", a)?
+                .as_str()
+                .trim_end_matches('/')
+                .to_string()],
+            None => super::audience::candidates(&s.login_url),
+        };
+        let mut tried = Vec::new();
+        for aud in &audiences {
+            let assertion = assertion(s.client_id()?, self.username, aud, &self.key, now_secs)?;
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("grant_type", super::JWT_BEARER)
+                .append_pair("assertion", assertion.expose())
+                .finish();
+            let request = super::form_post(s, super::TOKEN_PATH, form, Vec::new());
+            tried.push(aud.as_str());
+            let answer = transport
+                .send(&request)
+                .map_err(Error::from)
+                .and_then(|r| super::token::parse(&r, s, super::token::Flow::JwtBearer, redactor));
+            match answer {
+                Err(e) if audience_refused(&e) && tried.len() < audiences.len() => continue,
+                Err(e) if audience_refused(&e) => return Err(with_tried(e, &tried)),
+                other => return other,
+            }
+        }
+        Err(Error::config("audience", "no audience to try"))
+    }
+}
+
+/// `audience is invalid`, `Audience validation failed`, or an External
+/// Client App's `app_not_found` for a legacy audience (n8n-io/n8n #28990).
+fn audience_refused(e: &Error) -> bool {
+    match e {
+        Error::AuthenticationFailed {
+            error, description, ..
+        } => {
+            let d = description.to_ascii_lowercase();
+            (error == "invalid_grant" && d.contains("audience")) || d.contains("app_not_found")
+        }
+        _ => false,
+    }
+}
+
+fn with_tried(e: Error, tried: &[&str]) -> Error {
+    match e {
+        Error::AuthenticationFailed {
+            status,
+            error,
+            description,
+            hint,
+        } => Error::AuthenticationFailed {
+            status,
+            error,
+            description: format!("{description} (audiences tried: {})", tried.join(", ")),
+            hint,
+        },
+        other => other,
+    }
+}

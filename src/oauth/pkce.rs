@@ -39,7 +39,7 @@ pub fn authorize_url(
     req: &AuthorizeRequest,
     random: &[u8; RANDOM_BYTES],
 ) -> Result<AuthorizeStart, Error> {
-    let login = crate::urls::parse_base(
+    let login = crate::urls::parse_login(
         "login-url",
         req.login_url
             .as_deref()
@@ -48,7 +48,7 @@ pub fn authorize_url(
     if req.client_id.trim().is_empty() {
         return Err(Error::config(
             "client-id",
-            "is required: the connected app's Consumer Key",
+            "is required: the Consumer Key of the connected app or External Client App",
         ));
     }
     let redirect = url::Url::parse(req.redirect_uri.trim())
@@ -66,9 +66,7 @@ pub fn authorize_url(
     }
     let verifier = URL_SAFE_NO_PAD.encode(&random[..96]);
     let state = URL_SAFE_NO_PAD.encode(&random[96..]);
-    let mut url = login
-        .join("/services/oauth2/authorize")
-        .map_err(|e| Error::config("login-url", e.to_string()))?;
+    let mut url = crate::urls::endpoint(&login, "/services/oauth2/authorize");
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("response_type", "code")

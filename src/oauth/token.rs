@@ -58,14 +58,38 @@ fn issued_at_ms(value: Option<&Value>) -> Result<Option<(u64, String)>, String> 
     Ok(Some((ms, raw)))
 }
 
+/// Which flow a token answer belongs to, for the hints of its errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Password,
+    JwtBearer,
+    ClientCredentials,
+    RefreshToken,
+    AuthorizationCode,
+    Device,
+    Revoke,
+}
+
+impl Flow {
+    pub fn of(grant: &Grant) -> Flow {
+        match grant {
+            Grant::Password { .. } => Flow::Password,
+            Grant::JwtBearer { .. } => Flow::JwtBearer,
+            Grant::ClientCredentials { .. } | Grant::AccessToken { .. } => Flow::ClientCredentials,
+            Grant::RefreshToken { .. } => Flow::RefreshToken,
+            Grant::AuthorizationCode { .. } => Flow::AuthorizationCode,
+        }
+    }
+}
+
 pub fn parse(
     resp: &HttpResponse,
     s: &Settings,
-    grant: &Grant,
+    flow: Flow,
     redactor: &Redactor,
 ) -> Result<Session, Error> {
     if !(200..300).contains(&resp.status) {
-        return Err(oauth_error(resp, grant, redactor));
+        return Err(oauth_error(resp, flow, redactor));
     }
     // A 2xx token body carries tokens: never quote it in an error.
     let ct = resp.content_type().map(|c| redactor.scrub(c));
@@ -140,26 +164,27 @@ pub fn parse(
     })
 }
 
-fn redact_excerpt(body: &[u8], redactor: &Redactor) -> Vec<u8> {
+pub(crate) fn redact_excerpt(body: &[u8], redactor: &Redactor) -> Vec<u8> {
     redactor
         .scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)]))
         .into_bytes()
 }
 
-fn oauth_error(resp: &HttpResponse, grant: &Grant, redactor: &Redactor) -> Error {
-    let parsed: Option<(String, String)> = serde_json::from_slice::<Value>(&resp.body)
-        .ok()
-        .and_then(|v| {
-            let obj = v.as_object()?;
-            let error = obj.get("error")?.as_str()?.to_string();
-            let description = obj
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            Some((error, description))
-        });
-    let Some((error, description)) = parsed else {
+/// `{"error","error_description"}` of an OAuth answer, as sent.
+pub(crate) fn oauth_fields(body: &[u8]) -> Option<(String, String)> {
+    let v = serde_json::from_slice::<Value>(body).ok()?;
+    let obj = v.as_object()?;
+    let error = obj.get("error")?.as_str()?.to_string();
+    let description = obj
+        .get("error_description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    Some((error, description))
+}
+
+pub(crate) fn oauth_error(resp: &HttpResponse, flow: Flow, redactor: &Redactor) -> Error {
+    let Some((error, description)) = oauth_fields(&resp.body) else {
         if resp.status == 429 {
             return rate_limited(resp, "429".into(), "too many token requests".into());
         }
@@ -181,7 +206,7 @@ fn oauth_error(resp: &HttpResponse, grant: &Grant, redactor: &Redactor) -> Error
     {
         return rate_limited(resp, error, description);
     }
-    let hint = hint(&error, &description, grant).to_string();
+    let hint = hint(&error, &description, flow).to_string();
     Error::AuthenticationFailed {
         status: resp.status,
         error,
@@ -204,42 +229,67 @@ fn rate_limited(resp: &HttpResponse, code: String, message: String) -> Error {
 }
 
 /// What to check, for the errors people actually hit.
-fn hint(error: &str, description: &str, grant: &Grant) -> &'static str {
+fn hint(error: &str, description: &str, flow: Flow) -> &'static str {
     let d = description.to_ascii_lowercase();
-    match (error, grant) {
-        ("invalid_client_id", _) => "client-id is not a known Consumer Key (a new connected app takes up to 10 minutes to become active)",
-        ("invalid_client", _) => "client-secret does not match the connected app's Consumer Secret",
-        ("unsupported_grant_type", _) => "this connected app or host does not allow this grant; check the app's OAuth settings",
-        ("invalid_app_access", _) | ("inactive_user", _) | ("inactive_org", _) => {
-            "the user or org cannot use this app; check the app's policies and the user's profile or permission sets"
-        }
-        ("redirect_uri_mismatch", _) => "redirect-uri must equal the connected app's callback URL exactly",
+    if let Some(h) = app_hint(error, &d) {
+        return h;
+    }
+    match (error, flow) {
         ("invalid_grant", _) if d.contains("not supported on this domain") => {
             "use the org's My Domain URL as login-url (https://<name>.my.salesforce.com)"
         }
         ("invalid_grant", _) if d.contains("no client credentials user") => {
-            "set a Run As user for the client credentials flow on the connected app"
+            "set a Run As user for the client credentials flow on the connected app or External Client App"
         }
         ("invalid_grant", _) if d.contains("hasn't approved") || d.contains("not approved") => {
-            "pre-authorize the user: app policies 'Admin approved users are pre-authorized' plus the user's profile or permission set"
+            "pre-authorize the user: the app's policies 'Admin approved users are pre-authorized' plus the user's profile or permission set"
         }
         ("invalid_grant", _) if d.contains("audience") => {
-            "set audience to the login host (https://login.salesforce.com or https://test.salesforce.com) or, for External Client Apps, the My Domain URL"
+            "set audience: https://login.salesforce.com for production and My Domain logins, https://test.salesforce.com for sandboxes, \
+             the site URL for Experience Cloud; an External Client App may want the My Domain URL"
         }
-        ("invalid_grant", _) if d.contains("expired") && matches!(grant, Grant::RefreshToken { .. }) => {
-            "the refresh token was revoked or expired; authorize again"
+        ("invalid_grant", Flow::RefreshToken) if d.contains("expired") => {
+            "the refresh token was revoked, expired, or already used (with refresh-token rotation each one works once, and reusing one revokes them all); log in again"
         }
         ("invalid_grant", _) if d.contains("code verifier") => "code-verifier must be the one returned with the authorize URL",
-        ("invalid_grant", Grant::JwtBearer { .. }) => {
-            "check username, the certificate uploaded on the connected app, and that the assertion host (login-url) matches the org"
+        ("invalid_grant", Flow::JwtBearer) => {
+            "check username, the certificate uploaded on the connected app or External Client App, and that the token host (login-url) matches the org"
         }
-        ("invalid_grant", Grant::Password { .. }) => {
-            "check username, password and security token (pass it as security-token; reset it under Settings > Reset My Security Token), \
-             that login-url is right (https://test.salesforce.com for sandboxes), and that the org allows the username-password flow"
+        ("invalid_grant", Flow::Password) => {
+            "check username, password and security token (pass it as security-token), that login-url is right (https://test.salesforce.com for sandboxes), \
+             and that the org allows the legacy username-password flow (orgs created in Summer '23 or later block it: Setup > OAuth and OpenID Connect Settings > \
+             Allow OAuth Username-Password Flows); prefer the JWT bearer or client credentials flow"
         }
-        ("invalid_grant", Grant::AuthorizationCode { .. }) => "the code is used, expired (15 minutes) or was issued for another redirect-uri",
+        ("invalid_grant", Flow::AuthorizationCode) => "the code is used, expired (15 minutes) or was issued for another redirect-uri",
+        ("authorization_pending" | "slow_down", _) => "poll no more often than the interval the device flow gave",
+        ("access_denied", Flow::Device) => "the person denied the request; start the device flow again",
+        ("expired_token", Flow::Device) => "the device code expired before it was approved; start the device flow again",
         _ => "see Salesforce's OAuth error list for this code",
     }
+}
+
+/// Errors about the app itself, whichever flow ran: connected apps and
+/// External Client Apps (forcedotcom/cli #3482; PipedreamHQ/pipedream #21557).
+fn app_hint(error: &str, d: &str) -> Option<&'static str> {
+    Some(match error {
+        "invalid_client_id" => "client-id is not a known Consumer Key of a connected app or External Client App in this org \
+             (a new app takes up to 10 minutes to become active; an External Client App must be installed in the org)",
+        "invalid_client" => "client-secret does not match the Consumer Secret of the connected app or External Client App",
+        "unsupported_grant_type" => "this app or host does not allow this flow; check the OAuth settings of the connected app or External Client App",
+        "invalid_app_access" | "inactive_user" | "inactive_org" => {
+            "the user or org cannot use this app; check the app's policies and the user's profile or permission sets"
+        }
+        "redirect_uri_mismatch" => "redirect-uri must equal the app's callback URL exactly",
+        _ if error.contains("OAUTH_EC_APP_NOT_FOUND") || d.contains("oauth_ec_app_not_found") || d.contains("app_not_found") => {
+            "no External Client App with this Consumer Key is installed in this org: check client-id and login-url, \
+             and install the app (Setup > External Client App Manager)"
+        }
+        _ if d.contains("external client app is not installed") => {
+            "install the External Client App in this org (packaged apps need installing in every org, sandboxes included), \
+             or log in to the org where it is"
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -310,7 +360,7 @@ mod tests {
                 )],
                 body: body.into(),
             };
-            let err = parse(&resp, &settings, &grant, &redactor).unwrap_err();
+            let err = parse(&resp, &settings, Flow::of(&grant), &redactor).unwrap_err();
             let shown = format!("{err} {err:?}");
             assert!(!shown.contains("SECRET"), "{shown}");
         }
@@ -341,7 +391,7 @@ mod tests {
                 headers: vec![],
                 body: body.into(),
             };
-            let err = parse(&resp, &settings, &grant, &redactor).unwrap_err();
+            let err = parse(&resp, &settings, Flow::of(&grant), &redactor).unwrap_err();
             let shown = format!("{err} {err:?}");
             assert!(!shown.contains("SECRET"), "{shown}");
         }

@@ -246,6 +246,7 @@ pub fn invoke(
                     url: arg(r, "url").to_string(),
                     reference_id: arg(r, "reference_id").to_string(),
                     body: r.get("body").map(Value::to_string),
+                    http_headers: Vec::new(),
                 })
                 .collect();
             let responses =

@@ -163,6 +163,12 @@ pub fn error(e: &wit::Error) -> Value {
             json!({"status": o.status, "error": o.error, "description": o.description, "hint": o.hint}),
         ),
         E::SessionExpired(m) => ("session-expired", json!(m)),
+        E::SessionRefused(r) => (
+            "session-refused",
+            json!({"status": r.status, "error-code": r.error_code, "message": r.message,
+                   "hint": r.hint}),
+        ),
+        E::LoginRequired(m) => ("login-required", json!(m)),
         E::ApiError(a) => (
             "api-error",
             json!({

@@ -9,7 +9,7 @@ use crate::mock::errors;
 
 /// Oldest and newest versions served; 21.0–30.0 were retired in Summer '25.
 pub(crate) const MIN_VERSION: u32 = 31;
-pub(crate) const MAX_VERSION: u32 = 64;
+pub(crate) const MAX_VERSION: u32 = 68;
 
 /// The request's API version as written in the URL without the `v`, e.g. `"62.0"`.
 #[derive(Clone, Debug)]
