@@ -49,6 +49,9 @@ pub struct ClientOptions {
     pub log: Option<crate::egress::RequestLog>,
     /// Told of every new session (see [`SessionHook`]).
     pub on_session: Option<SessionHook>,
+    /// `host:port` names to connect to at a fixed address instead of
+    /// resolving them (curl's `--resolve`).
+    pub resolve: std::collections::HashMap<String, std::net::SocketAddr>,
 }
 
 pub struct Client {
@@ -70,6 +73,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("allow_origins", &self.allow_origins)
             .field("log", &self.log.is_some())
             .field("on_session", &self.on_session.is_some())
+            .field("resolve", &self.resolve)
             .finish()
     }
 }
@@ -104,7 +108,9 @@ impl Client {
         config: wit::Config,
         options: ClientOptions,
     ) -> Result<Self, HostError> {
-        let sender = Sender::new(options.extra_ca_pem.as_deref()).map_err(HostError::Usage)?;
+        let sender = Sender::new(options.extra_ca_pem.as_deref())
+            .map_err(HostError::Usage)?
+            .with_resolve(options.resolve);
         let policy = Arc::new(Policy::default());
         if let Some(o) = login_origin(&config) {
             policy.allow(o);

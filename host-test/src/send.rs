@@ -34,6 +34,9 @@ type Connection = hyper::client::conn::http1::SendRequest<WasiBody>;
 pub struct Sender {
     tls: tokio_rustls::TlsConnector,
     pool: Arc<Pool>,
+    /// `host:port` -> address to connect to instead of resolving the name,
+    /// as curl's `--resolve`: the URL, the Host header and the TLS name stay.
+    resolve: Arc<HashMap<String, std::net::SocketAddr>>,
 }
 
 /// Connections whose last response was read to the end, by origin.
@@ -96,7 +99,16 @@ impl Sender {
         Ok(Self {
             tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
             pool: Arc::default(),
+            resolve: Arc::default(),
         })
+    }
+
+    /// Connects to these addresses for these `host:port` names (lower case)
+    /// instead of resolving them: a private endpoint, or a test server
+    /// answering for `acme.my.salesforce.com`.
+    pub fn with_resolve(mut self, resolve: HashMap<String, std::net::SocketAddr>) -> Self {
+        self.resolve = Arc::new(resolve);
+        self
     }
 
     /// Idle keep-alive connections ready for reuse.
@@ -167,7 +179,12 @@ impl Sender {
         tls: bool,
         connect_timeout: Duration,
     ) -> Result<Connection, Error> {
-        let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host, port)))
+        let pinned = self.resolve.get(&format!("{}:{port}", host.to_ascii_lowercase()));
+        let connecting = match pinned {
+            Some(addr) => TcpStream::connect(*addr),
+            None => TcpStream::connect((host, port)),
+        };
+        let tcp = tokio::time::timeout(connect_timeout, connecting)
             .await
             .map_err(|_| Error::ConnectionTimeout)?
             .map_err(Error::Connect)?;

@@ -7,7 +7,8 @@
 //   node host.js --component salesforce_connector.wasm --login-url http://127.0.0.1:8080
 //
 // Credentials come from SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME,
-// SF_PASSWORD and SF_SECURITY_TOKEN (as for `sf-host`), never from arguments,
+// SF_PASSWORD, SF_SECURITY_TOKEN and SF_REFRESH_TOKEN (as for `sf-host`),
+// never from arguments,
 // and the output carries no secret.
 
 import { readFileSync, writeSync } from "node:fs";
@@ -17,7 +18,7 @@ import { loadConnector, outcome } from "./connector.js";
 
 const USAGE =
   "usage: node host.js --component FILE.wasm --login-url URL [--scratch-dir DIR] [--unreachable-url URL]\n" +
-  "       with SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN set";
+  "       with SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME, SF_PASSWORD, SF_SECURITY_TOKEN, SF_REFRESH_TOKEN set";
 
 // The scenario every host runs (tests/hosts/reference.rs is the wasmtime side).
 const SOQL = "SELECT Id, Name, AnnualRevenue FROM Account WHERE Name LIKE 'Acme 0%' ORDER BY Name";
@@ -137,6 +138,35 @@ if ("ok" in login) {
   step("tools", () => sf.tools.tools());
   step("invoke", () => sf.tools.invoke(session, "soql_query", JSON.stringify(TOOL_ARGS)));
   step("invoke-bad-argument", () => sf.tools.invoke(session, "soql_query", '{"soql":5}'));
+}
+// Renewal through the component's `renew`, as a host keeps a session: on
+// `session-expired`, renew once (with the newest refresh token the session
+// holds) and retry once; keep what `renew` returns, never an older token.
+const refreshConfig = { ...configFor(args["login-url"], undefined), grant: { tag: "refresh-token", val: { refreshToken: env("SF_REFRESH_TOKEN") } } };
+let kept;
+/** Calls `f(session)`; on `session-expired` renews once and retries once. */
+function withRenewal(f) {
+  try {
+    return f(kept);
+  } catch (e) {
+    if (e?.payload?.tag !== "session-expired") throw e;
+    kept = sf.connector.renew(refreshConfig, kept);
+    return f(kept);
+  }
+}
+const refreshLogin = step("refresh-login", () => (kept = sf.connector.authenticate(refreshConfig)), (s) => ({ hasRefreshToken: s.refreshToken !== undefined }));
+if ("ok" in refreshLogin) {
+  step("renew-expired", () => {
+    const before = kept.refreshToken;
+    kept = { ...kept, accessToken: "00D000000000001!expired" };
+    const limits = withRenewal((s) => sf.operations.limits(s));
+    return { limitsOk: limits.body.includes("DailyApiRequests"), rotated: kept.refreshToken !== before };
+  });
+  step("renew-again", () => {
+    const before = kept.refreshToken;
+    kept = sf.connector.renew(refreshConfig, kept);
+    return { rotated: kept.refreshToken !== before };
+  });
 }
 step("wrong-password", () => sf.connector.authenticate(configFor(args["login-url"], "not-the-password")), () => "unexpected: logged in");
 if (args["unreachable-url"]) {

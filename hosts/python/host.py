@@ -7,11 +7,13 @@ few failures. `tests/hosts` compares it with the wasmtime host's.
     python host.py --component salesforce_connector.wasm --login-url http://127.0.0.1:8080
 
 Credentials come from SF_CLIENT_ID, SF_CLIENT_SECRET, SF_USERNAME,
-SF_PASSWORD and SF_SECURITY_TOKEN (as for `sf-host`), never from arguments,
+SF_PASSWORD, SF_SECURITY_TOKEN and SF_REFRESH_TOKEN (as for `sf-host`),
+never from arguments,
 and the output carries no secret.
 """
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -122,6 +124,44 @@ def main():
         step("tools", lambda: sf.call("tools", "tools"))
         step("invoke", lambda: sf.call("tools", "invoke", session, "soql_query", json.dumps(TOOL_ARGS)))
         step("invoke-bad-argument", lambda: sf.call("tools", "invoke", session, "soql_query", '{"soql":5}'))
+
+    # Renewal through the component's `renew`, as a host keeps a session: on
+    # `session-expired`, renew once (with the newest refresh token the
+    # session holds) and retry once; keep what `renew` returns.
+    refresh_config = config_for(args.login_url, None)
+    refresh_config.grant = Variant("refresh-token", record(refresh_token=env("SF_REFRESH_TOKEN")))
+    kept = {}
+
+    def with_renewal(f):
+        try:
+            return f(kept["session"])
+        except ComponentError as e:
+            if e.error.tag != "session-expired":
+                raise
+            kept["session"] = sf.call("connector", "renew", refresh_config, kept["session"])
+            return f(kept["session"])
+
+    def refresh_login():
+        kept["session"] = sf.call("connector", "authenticate", refresh_config)
+        return kept["session"]
+
+    def renew_expired():
+        before = getattr(kept["session"], "refresh-token")
+        stale = copy.copy(kept["session"])
+        setattr(stale, "access-token", "00D000000000001!expired")
+        kept["session"] = stale
+        limits = with_renewal(lambda s: sf.call("operations", "limits", s))
+        rotated = getattr(kept["session"], "refresh-token") != before
+        return {"limits-ok": "DailyApiRequests" in limits.body, "rotated": rotated}
+
+    def renew_again():
+        before = getattr(kept["session"], "refresh-token")
+        kept["session"] = sf.call("connector", "renew", refresh_config, kept["session"])
+        return {"rotated": getattr(kept["session"], "refresh-token") != before}
+
+    if step("refresh-login", refresh_login, lambda s: {"has-refresh-token": getattr(s, "refresh-token") is not None}):
+        step("renew-expired", renew_expired)
+        step("renew-again", renew_again)
 
     unexpected = lambda _: "unexpected: logged in"
     step("wrong-password", lambda: sf.call("connector", "authenticate", config_for(args.login_url, "not-the-password")), unexpected)

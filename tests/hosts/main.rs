@@ -32,7 +32,8 @@ async fn run_host(mut cmd: Command, mock: &Mock, login_url: &str, unreachable: &
         .env("SF_CLIENT_SECRET", &c.client_secret)
         .env("SF_USERNAME", &c.username)
         .env("SF_PASSWORD", &c.password)
-        .env("SF_SECURITY_TOKEN", &c.security_token);
+        .env("SF_SECURITY_TOKEN", &c.security_token)
+        .env("SF_REFRESH_TOKEN", &c.refresh_token);
     let shown = format!("{cmd:?}");
     // Blocking, off the runtime's workers: the mock answers on them meanwhile.
     let out = tokio::task::spawn_blocking(move || cmd.output())
@@ -49,6 +50,9 @@ async fn run_host(mut cmd: Command, mock: &Mock, login_url: &str, unreachable: &
         "{shown} failed ({}):\n{stderr}",
         out.status
     );
+    // Renewal kept the newest refresh token: none was sent twice.
+    assert_eq!(mock.refresh_token_reuses(), 0, "{shown} reused a refresh token");
+    assert_eq!(mock.token_requests_for("refresh_token"), 3, "{shown}: login + two renewals");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
@@ -87,6 +91,9 @@ async fn wasmtime_reference(https: bool, unreachable: &str) -> (Value, String) {
     assert_eq!(tag("invoke-bad-argument"), "invalid-request");
     assert_eq!(tag("wrong-password"), "authentication-failed");
     assert_eq!(tag("unreachable"), "transport");
+    assert_eq!(r["refresh-login"]["ok"]["has-refresh-token"], true);
+    assert_eq!(r["renew-expired"]["ok"], serde_json::json!({"limits-ok": true, "rotated": true}));
+    assert_eq!(r["renew-again"]["ok"]["rotated"], true);
     assert!(r["tools"]["ok"].as_array().is_some_and(|t| t.len() >= 15));
     (doc, url)
 }
@@ -194,10 +201,8 @@ fn print_timings(host: &Value, wasmtime: &Value) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn node_runs_the_same_component_with_the_same_results() {
-    let Some(node_dir) = install::node_host() else {
-        println!("SKIPPED: `node` is not installed, so the Node host (hosts/node) was not tested");
-        return;
-    };
+    let node_dir = install::node_host()
+        .expect("`node` is needed to test the Node host (hosts/node); .ci/run installs it");
     // Over HTTPS: Node trusts the mock's CA through NODE_EXTRA_CA_CERTS.
     let unreachable = unreachable_url();
     let (wasmtime, wasmtime_url) = wasmtime_reference(true, &unreachable).await;
@@ -216,12 +221,8 @@ async fn node_runs_the_same_component_with_the_same_results() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_runs_the_same_component_with_the_same_results() {
-    let Some(python) = install::python_host() else {
-        println!(
-            "SKIPPED: `python3` is not installed, so the Python host (hosts/python) was not tested"
-        );
-        return;
-    };
+    let python = install::python_host()
+        .expect("`python3` is needed to test the Python host (hosts/python); .ci/run installs it");
     // Over plain HTTP (loopback): wasmtime-py's wasi:http trusts the public
     // web roots only, so it cannot verify the mock's certificate.
     let unreachable = unreachable_url();

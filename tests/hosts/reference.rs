@@ -94,6 +94,7 @@ pub async fn run(mock: &Mock, login_url: &str, unreachable_url: &str) -> Value {
         })
         .await;
     }
+    renewal(&mut doc, mock, login_url).await;
     let unexpected = |_: &wit::Session| Value::from("unexpected: logged in");
     let mut wrong = login_client(mock, login_url, "not-the-password");
     doc.step("wrong-password", async {
@@ -106,6 +107,43 @@ pub async fn run(mock: &Mock, login_url: &str, unreachable_url: &str) -> Value {
     })
     .await;
     json!({"results": doc.results, "timings-ms": doc.timings})
+}
+
+/// Renewal through the component's `renew`: a refresh-token login, a call
+/// with an expired access token (renewed once by the client, then retried),
+/// and one more renewal; the refresh token rotates each time.
+async fn renewal(doc: &mut Doc, mock: &Mock, login_url: &str) {
+    let grant = wit::Grant::RefreshToken(wit::RefreshTokenGrant {
+        refresh_token: mock.credentials().refresh_token.clone(),
+    });
+    let config = mock.config(login_url, grant);
+    let mut client = Client::new(common::connector(), config, common::options(mock)).expect("client");
+    let refresh_token = |c: &Client| c.current_session().and_then(|s| s.refresh_token.clone());
+    let login = doc
+        .step("refresh-login", async {
+            let s = client.authenticate().await?;
+            Ok(json!({"has-refresh-token": s.refresh_token.is_some()}))
+        })
+        .await;
+    if login.is_none() {
+        return;
+    }
+    doc.step("renew-expired", async {
+        let before = refresh_token(&client);
+        let mut stale = client.current_session().cloned().expect("logged in");
+        stale.access_token = "00D000000000001!expired".into();
+        client.restore_session(stale);
+        let limits = client.limits().await?;
+        Ok(json!({"limits-ok": limits.body.contains("DailyApiRequests"),
+                  "rotated": refresh_token(&client) != before}))
+    })
+    .await;
+    doc.step("renew-again", async {
+        let before = refresh_token(&client);
+        client.renew().await?;
+        Ok(json!({"rotated": refresh_token(&client) != before}))
+    })
+    .await;
 }
 
 /// A client with the hosts' config: the mock's app, a password grant, every

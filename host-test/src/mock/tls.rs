@@ -32,7 +32,18 @@ pub(crate) fn generate() -> io::Result<Tls> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate().map_err(io_err)?;
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(io_err)?;
+    // Salesforce's own names too, so a client pinned to the mock with
+    // `--resolve` (as for a My Domain login) verifies it like the real org.
+    let names = [
+        "localhost",
+        "login.salesforce.com",
+        "test.salesforce.com",
+        "*.my.salesforce.com",
+        "*.sandbox.my.salesforce.com",
+        "*.my.site.com",
+    ];
+    let mut params =
+        CertificateParams::new(names.map(str::to_string).to_vec()).map_err(io_err)?;
     params
         .subject_alt_names
         .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
