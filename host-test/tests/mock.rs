@@ -1136,6 +1136,10 @@ async fn versions_and_unknown_paths() {
         .contains(&json!({"label":"Winter '25","url":"/services/data/v62.0","version":"62.0"})));
     assert_eq!(list[0]["version"], "31.0");
     assert_eq!(
+        list.as_array().unwrap().last(),
+        Some(&json!({"label":"Winter '27","url":"/services/data/v68.0","version":"68.0"}))
+    );
+    assert_eq!(
         send(&mock, "GET", "/services/data", Req::default())
             .await
             .status,
@@ -1153,6 +1157,11 @@ async fn versions_and_unknown_paths() {
         .status,
         410
     );
+    let limits = |v: &str| format!("/services/data/v{v}/limits");
+    for (v, status) in [("30.0", 410), ("31.0", 200), ("68.0", 200), ("69.0", 404)] {
+        let r = send(&mock, "GET", &limits(v), Req::default().bearer(&tok)).await;
+        assert_eq!(r.status, status, "v{v}");
+    }
     let r = send(&mock, "GET", &format!("{V}/"), Req::default().bearer(&tok)).await;
     assert_eq!(r.json()["query"], "/services/data/v62.0/query");
     let r = send(&mock, "GET", "/nothing/here", Req::default()).await;
