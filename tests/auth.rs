@@ -49,6 +49,7 @@ async fn jwt_bearer_with_pkcs8_and_pkcs1_keys() {
 #[tokio::test(flavor = "multi_thread")]
 async fn jwt_audience_is_configurable_and_checked() {
     let mock = mock().await;
+    mock.knobs().set_sandbox(true);
     let mut grant = jwt_grant(&mock, false);
     if let wit::Grant::JwtBearer(g) = &mut grant {
         g.audience = Some("https://test.salesforce.com".into());
@@ -110,11 +111,12 @@ async fn refresh_token_and_sfdx_url() {
         .await
         .expect("refresh");
 
+    // A second family: the first refresh token was used up by the refresh above.
     let url = format!(
         "force://{}:{}:{}@{}",
         c.client_id,
         c.client_secret,
-        c.refresh_token,
+        mock.issue_refresh_token(),
         mock.http_url()
     );
     let parsed = sf_host::parse_sfdx_url(&connector(), &url)

@@ -69,7 +69,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
                 wit::Grant::JwtBearer(wit::JwtBearerGrant {
                     username: creds.username.clone(),
                     private_key_pem: key(&creds.private_key_file)?,
-                    audience: None,
+                    audience: Some("https://login.salesforce.com".into()),
                 }),
             ),
         ),
@@ -80,7 +80,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
                 wit::Grant::JwtBearer(wit::JwtBearerGrant {
                     username: creds.username.clone(),
                     private_key_pem: key(&creds.private_key_pkcs1_file)?,
-                    audience: None,
+                    audience: Some("https://login.salesforce.com".into()),
                 }),
             ),
         ),
@@ -163,9 +163,13 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         session.refresh_token.is_some()
     );
 
+    // A refresh token of its own: the one above was used up (rotation).
     let sfdx_url = format!(
         "force://{}:{}:{}@{}",
-        creds.client_id, creds.client_secret, creds.refresh_token, http
+        creds.client_id,
+        creds.client_secret,
+        mock.issue_refresh_token(),
+        http
     );
     let parsed = sf_host::parse_sfdx_url(&connector, &sfdx_url).await?;
     let mut sfdx = Client::new(connector.clone(), parsed, options.clone())?;

@@ -380,7 +380,7 @@ async fn oauth_errors_and_query_string_params() {
         json!({"error":"invalid_request","error_description":"grant type is missing"})
     );
     let mut f = password_form(&mock);
-    f[0].1 = "device".into();
+    f[0].1 = "implicit".into();
     assert_eq!(post(f).await.json()["error"], "unsupported_grant_type");
 
     // Zato: everything in the query string, empty body.
@@ -396,6 +396,11 @@ async fn oauth_errors_and_query_string_params() {
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(mock.token_requests(), 6);
+    // By grant type, wherever it was sent; "" for the one without.
+    assert_eq!(mock.token_requests_for("password"), 4);
+    assert_eq!(mock.token_requests_for("implicit"), 1);
+    assert_eq!(mock.token_requests_for(""), 1);
+    assert_eq!(mock.token_requests_for("refresh_token"), 0);
 }
 
 fn sign_jwt(key: RsaPrivateKey, claims: Value) -> String {
@@ -460,33 +465,45 @@ async fn jwt_bearer_grant() {
         200
     );
 
-    // PKCS#1 key, exp as a string, the mock's own URL as audience.
+    // PKCS#1 key, exp as a string.
     let r = grant(sign_jwt(
         pkcs1.clone(),
-        claims(&mock.http_url(), json!(exp.to_string())),
+        claims("https://login.salesforce.com", json!(exp.to_string())),
     ))
     .await;
     assert_eq!(r.status, 200);
-    // exp in milliseconds, as the sf CLI sends it.
+
+    // A production org takes only login.salesforce.com: not its own URL, a
+    // My Domain, the sandbox audience, or the right one with a slash.
+    let refused = [
+        mock.http_url(),
+        mock.https_url(),
+        "https://acme.my.salesforce.com".into(),
+        "https://test.salesforce.com".into(),
+        "https://login.salesforce.com/".into(),
+        "https://evil.example.com".into(),
+    ];
+    for aud in &refused {
+        let r = grant(sign_jwt(pkcs8.clone(), claims(aud, json!(exp)))).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                400,
+                json!({"error":"invalid_grant","error_description":"audience is invalid"})
+            ),
+            "{aud}"
+        );
+    }
+    // A sandbox takes only test.salesforce.com; exp in milliseconds, as the sf CLI sends it.
+    mock.knobs().set_sandbox(true);
+    let sandbox = |aud: &str| sign_jwt(pkcs1.clone(), claims(aud, json!(exp * 1000)));
     assert_eq!(
-        grant(sign_jwt(
-            pkcs1,
-            claims("https://test.salesforce.com", json!(exp * 1000))
-        ))
-        .await
-        .status,
+        grant(sandbox("https://test.salesforce.com")).await.status,
         200
     );
-
-    let r = grant(sign_jwt(
-        pkcs8.clone(),
-        claims("https://evil.example.com", json!(exp)),
-    ))
-    .await;
-    assert_eq!(
-        r.json(),
-        json!({"error":"invalid_grant","error_description":"audience is invalid"})
-    );
+    let r = grant(sandbox("https://login.salesforce.com")).await;
+    assert_eq!(r.json()["error_description"], "audience is invalid");
+    mock.knobs().set_sandbox(false);
     let r = grant(sign_jwt(
         pkcs8.clone(),
         claims("https://login.salesforce.com", json!(now_secs() - 10)),
@@ -546,11 +563,12 @@ async fn client_credentials_refresh_and_auth_code() {
     };
     let r = refresh(&c.refresh_token).await;
     assert_eq!(r.status, 200);
-    assert!(r.json().get("refresh_token").is_none());
+    assert!(r.json()["refresh_token"].is_string(), "rotated by default");
     assert_eq!(
         refresh("5Aepwrong").await.json()["error_description"],
         "expired access/refresh token"
     );
+    assert_eq!(mock.refresh_token_reuses(), 0, "unknown is not reuse");
 
     let redirect = "http://localhost:1717/OauthRedirect";
     // jsforce-style verifier: 128 random bytes, base64url → 171 characters.
@@ -580,10 +598,17 @@ async fn client_credentials_refresh_and_auth_code() {
     let code = mock.issue_auth_code(redirect, Some(&challenge));
     let r = exchange_code(code.clone(), redirect, verifier.clone()).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.json()["refresh_token"], c.refresh_token);
+    // Each authorization starts its own refresh-token family.
+    let issued = r.json()["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(issued, c.refresh_token);
+    assert_eq!(refresh(&issued).await.status, 200);
+    let again = exchange_code(code, redirect, verifier.clone()).await;
     assert_eq!(
-        exchange_code(code, redirect, verifier.clone()).await.json()["error"],
-        "invalid_grant",
+        (again.status, again.json()),
+        (
+            400,
+            json!({"error":"invalid_grant","error_description":"invalid authorization code"})
+        ),
         "single use"
     );
 
@@ -1136,6 +1161,10 @@ async fn versions_and_unknown_paths() {
         .contains(&json!({"label":"Winter '25","url":"/services/data/v62.0","version":"62.0"})));
     assert_eq!(list[0]["version"], "31.0");
     assert_eq!(
+        list.as_array().unwrap().last(),
+        Some(&json!({"label":"Winter '27","url":"/services/data/v68.0","version":"68.0"}))
+    );
+    assert_eq!(
         send(&mock, "GET", "/services/data", Req::default())
             .await
             .status,
@@ -1153,6 +1182,11 @@ async fn versions_and_unknown_paths() {
         .status,
         410
     );
+    let limits = |v: &str| format!("/services/data/v{v}/limits");
+    for (v, status) in [("30.0", 410), ("31.0", 200), ("68.0", 200), ("69.0", 404)] {
+        let r = send(&mock, "GET", &limits(v), Req::default().bearer(&tok)).await;
+        assert_eq!(r.status, status, "v{v}");
+    }
     let r = send(&mock, "GET", &format!("{V}/"), Req::default().bearer(&tok)).await;
     assert_eq!(r.json()["query"], "/services/data/v62.0/query");
     let r = send(&mock, "GET", "/nothing/here", Req::default()).await;
@@ -1943,6 +1977,386 @@ async fn child_relationship_subqueries() {
         (r.status, r.error_code().as_str()),
         (400, "MALFORMED_QUERY")
     );
+}
+
+// ---- OAuth as strict as a 2026 org ------------------------------------------
+
+async fn post_form(mock: &Mock, path: &str, form: &[(&str, &str)]) -> Resp {
+    send(mock, "POST", path, Req::default().form(form)).await
+}
+
+async fn refresh_grant(mock: &Mock, refresh_token: &str) -> Resp {
+    let client_id = mock.credentials().client_id.clone();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", client_id.as_str()),
+    ];
+    post_form(mock, "/services/oauth2/token", &form).await
+}
+
+/// The status of `GET /limits` with `token`.
+async fn limits_status(mock: &Mock, token: &str) -> u16 {
+    let r = send(
+        mock,
+        "GET",
+        &format!("{V}/limits"),
+        Req::default().bearer(token),
+    )
+    .await;
+    r.status
+}
+
+fn expired_grant() -> Value {
+    json!({"error":"invalid_grant","error_description":"expired access/refresh token"})
+}
+
+fn field(r: &Resp, name: &str) -> String {
+    r.json()[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name}: {}", String::from_utf8_lossy(&r.body)))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
+    let mock = start().await;
+    let first = mock.credentials().refresh_token.clone();
+    let r1 = refresh_grant(&mock, &first).await;
+    assert_eq!(r1.status, 200, "{}", String::from_utf8_lossy(&r1.body));
+    let (rt1, access1) = (field(&r1, "refresh_token"), field(&r1, "access_token"));
+    assert_ne!(rt1, first);
+    let r2 = refresh_grant(&mock, &rt1).await;
+    let (rt2, access2) = (field(&r2, "refresh_token"), field(&r2, "access_token"));
+    assert_eq!(limits_status(&mock, &access1).await, 200);
+    let elsewhere = field(
+        &refresh_grant(&mock, &mock.issue_refresh_token()).await,
+        "access_token",
+    );
+    let password = token(&mock).await;
+    assert_eq!(mock.refresh_token_reuses(), 0);
+
+    // The used first token again: refused, and the whole family goes.
+    let r = refresh_grant(&mock, &first).await;
+    assert_eq!((r.status, r.json()), (400, expired_grant()));
+    assert_eq!(mock.refresh_token_reuses(), 1);
+    for access in [&access1, &access2] {
+        let r = send(
+            &mock,
+            "GET",
+            &format!("{V}/limits"),
+            Req::default().bearer(access),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                401,
+                json!([{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}])
+            )
+        );
+    }
+    let r = refresh_grant(&mock, &rt2).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (400, expired_grant()),
+        "revoked with its family"
+    );
+    assert_eq!(mock.refresh_token_reuses(), 2);
+    // Other families and sessions without a refresh token are untouched.
+    assert_eq!(limits_status(&mock, &elsewhere).await, 200);
+    assert_eq!(limits_status(&mock, &password).await, 200);
+    assert_eq!(mock.token_requests_for("refresh_token"), 5);
+
+    // Without rotation a refresh token is reusable and none comes back.
+    mock.knobs().set_refresh_token_rotation(false);
+    let reusable = mock.issue_refresh_token();
+    for _ in 0..2 {
+        let r = refresh_grant(&mock, &reusable).await;
+        assert_eq!(r.status, 200);
+        assert!(r.json().get("refresh_token").is_none());
+    }
+    assert_eq!(mock.refresh_token_reuses(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_session_still_logs_in_and_reads_userinfo() {
+    let mock = start().await;
+    mock.knobs().set_session_refused(true);
+    let tok = token(&mock).await;
+    let refused = json!([{"message":"This session is not valid for use with the REST API","errorCode":"INVALID_SESSION_ID"}]);
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/limits"),
+        Req::default().bearer(&tok),
+    )
+    .await;
+    assert_eq!((r.status, r.json()), (401, refused.clone()));
+    let composite = json!({"compositeRequest": [
+        {"method": "GET", "url": format!("{V}/limits"), "referenceId": "l"}]});
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/composite"),
+        Req::default().bearer(&tok).json(composite),
+    )
+    .await;
+    assert_eq!((r.status, r.json()), (401, refused));
+    let r = send(
+        &mock,
+        "GET",
+        "/services/oauth2/userinfo",
+        Req::default().bearer(&tok),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    // An expired session still says so first.
+    let r = send(
+        &mock,
+        "GET",
+        &format!("{V}/limits"),
+        Req::default().bearer("nope"),
+    )
+    .await;
+    assert_eq!(r.json()[0]["message"], "Session expired or invalid");
+    mock.knobs().set_session_refused(false);
+    assert_eq!(limits_status(&mock, &tok).await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blocked_password_flow_answers_authentication_failure_only() {
+    let mock = start().await;
+    mock.knobs().set_password_flow_blocked(true);
+    let right = password_form(&mock);
+    let mut wrong_client = password_form(&mock);
+    wrong_client[1].1 = "nope".into();
+    for form in [right.clone(), wrong_client] {
+        let r = post_form(&mock, "/services/oauth2/token", &pairs(&form)).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                400,
+                json!({"error":"invalid_grant","error_description":"authentication failure"})
+            )
+        );
+    }
+    // Other grants are not affected.
+    let c = mock.credentials().clone();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", c.client_secret.as_str()),
+    ];
+    assert_eq!(
+        post_form(&mock, "/services/oauth2/token", &form)
+            .await
+            .status,
+        200
+    );
+    mock.knobs().set_password_flow_blocked(false);
+    let r = post_form(&mock, "/services/oauth2/token", &pairs(&right)).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn userinfo_and_the_identity_url_answer_bad_tokens_in_plain_text() {
+    let mock = start().await;
+    let form = password_form(&mock);
+    let t = post_form(&mock, "/services/oauth2/token", &pairs(&form)).await;
+    let tok = field(&t, "access_token");
+    let id = field(&t, "id");
+    let id_path = id.trim_start_matches("https://login.salesforce.com");
+    assert!(id_path.starts_with("/id/00D"), "{id}");
+    for path in ["/services/oauth2/userinfo", id_path] {
+        let r = send(&mock, "GET", path, Req::default().bearer(&tok)).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.json()["user_id"], id.rsplit('/').next().unwrap());
+        for bad in ["nope", ""] {
+            let r = send(&mock, "GET", path, Req::default().bearer(bad)).await;
+            assert_eq!(
+                (r.status, r.header("content-type"), r.body.as_slice()),
+                (403, Some("text/plain"), b"Bad_OAuth_Token".as_slice()),
+                "{path}"
+            );
+        }
+    }
+    mock.knobs().expire_all_sessions();
+    for path in ["/services/oauth2/userinfo", id_path] {
+        let r = send(&mock, "GET", path, Req::default().bearer(&tok)).await;
+        assert_eq!(
+            (r.status, r.header("content-type"), r.body.as_slice()),
+            (403, Some("text/plain"), b"Bad_OAuth_Token".as_slice()),
+            "{path} after expire_all_sessions"
+        );
+    }
+}
+
+/// `response_type=device_code`, as the sf CLI starts the device flow.
+async fn device_start(mock: &Mock, client_id: &str) -> Resp {
+    let form = [
+        ("response_type", "device_code"),
+        ("client_id", client_id),
+        ("scope", "refresh_token web api"),
+    ];
+    post_form(mock, "/services/oauth2/token", &form).await
+}
+
+async fn device_poll(mock: &Mock, device_code: &str) -> Resp {
+    let client_id = mock.credentials().client_id.clone();
+    let form = [
+        ("grant_type", "device"),
+        ("client_id", client_id.as_str()),
+        ("code", device_code),
+    ];
+    post_form(mock, "/services/oauth2/token", &form).await
+}
+
+fn oauth_error(r: &Resp) -> (u16, String) {
+    (
+        r.status,
+        r.json()["error"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_flow_pending_approved_denied_slowed_and_expired() {
+    let mock = start().await;
+    let client_id = mock.credentials().client_id.clone();
+    mock.knobs().set_device_interval(Duration::ZERO);
+    let start = device_start(&mock, &client_id).await;
+    assert_eq!(
+        start.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&start.body)
+    );
+    let s = start.json();
+    let keys: Vec<&String> = s.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["device_code", "user_code", "verification_uri", "interval"]
+    );
+    assert_eq!(s["interval"], 0);
+    assert_eq!(
+        s["verification_uri"],
+        format!("{}/setup/connect", mock.http_url())
+    );
+    let (code, user_code) = (field(&start, "device_code"), field(&start, "user_code"));
+
+    assert_eq!(
+        oauth_error(&device_poll(&mock, &code).await),
+        (400, "authorization_pending".into())
+    );
+    assert!(mock.approve_device(&user_code));
+    assert!(!mock.approve_device(&user_code), "answered already");
+    let done = device_poll(&mock, &code).await;
+    assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+    assert_eq!(
+        limits_status(&mock, &field(&done, "access_token")).await,
+        200
+    );
+    let rt = field(&done, "refresh_token");
+    assert_eq!(
+        refresh_grant(&mock, &rt).await.status,
+        200,
+        "a family of its own"
+    );
+    assert_eq!(
+        oauth_error(&device_poll(&mock, &code).await),
+        (400, "invalid_grant".into())
+    );
+
+    // Denied.
+    let start = device_start(&mock, &client_id).await;
+    assert!(mock.deny_device(&field(&start, "user_code")));
+    let code = field(&start, "device_code");
+    for _ in 0..2 {
+        assert_eq!(
+            oauth_error(&device_poll(&mock, &code).await),
+            (400, "access_denied".into())
+        );
+    }
+
+    // Polled sooner than the interval; whole seconds, rounded up.
+    mock.knobs()
+        .set_device_interval(Duration::from_millis(1500));
+    let start = device_start(&mock, &client_id).await;
+    assert_eq!(start.json()["interval"], 2);
+    let code = field(&start, "device_code");
+    assert_eq!(
+        oauth_error(&device_poll(&mock, &code).await).1,
+        "authorization_pending"
+    );
+    assert_eq!(
+        oauth_error(&device_poll(&mock, &code).await),
+        (400, "slow_down".into())
+    );
+
+    // Expired.
+    mock.knobs().set_device_interval(Duration::ZERO);
+    mock.knobs().set_device_code_lifetime(Duration::ZERO);
+    let start = device_start(&mock, &client_id).await;
+    assert!(!mock.approve_device(&field(&start, "user_code")));
+    let code = field(&start, "device_code");
+    assert_eq!(
+        oauth_error(&device_poll(&mock, &code).await),
+        (400, "expired_token".into())
+    );
+
+    // An unknown client, starting or polling.
+    let r = device_start(&mock, "3MVG9nope").await;
+    assert_eq!(oauth_error(&r), (400, "invalid_client_id".into()));
+    let form = [
+        ("grant_type", "device"),
+        ("client_id", "3MVG9nope"),
+        ("code", code.as_str()),
+    ];
+    let r = post_form(&mock, "/services/oauth2/token", &form).await;
+    assert_eq!(oauth_error(&r), (400, "invalid_client_id".into()));
+    assert_eq!(mock.token_requests_for("device"), 9);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revoking_an_access_token_or_a_refresh_tokens_family() {
+    let mock = start().await;
+    let revoke = "/services/oauth2/revoke";
+    let tok = token(&mock).await;
+    let r = post_form(&mock, revoke, &[("token", tok.as_str())]).await;
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    assert_eq!(limits_status(&mock, &tok).await, 401);
+    let unsupported = json!({"error":"unsupported_token_type","error_description":"this token type is not supported"});
+    for token in [tok.as_str(), "00Dnope", ""] {
+        let r = post_form(&mock, revoke, &[("token", token)]).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (400, unsupported.clone()),
+            "{token:?}"
+        );
+    }
+
+    // An access token alone leaves its family; the refresh token takes it all (GET form).
+    let rt = mock.issue_refresh_token();
+    let r = refresh_grant(&mock, &rt).await;
+    let (rt1, access1) = (field(&r, "refresh_token"), field(&r, "access_token"));
+    let r = refresh_grant(&mock, &rt1).await;
+    let (rt2, access2) = (field(&r, "refresh_token"), field(&r, "access_token"));
+    assert_eq!(
+        post_form(&mock, revoke, &[("token", access2.as_str())])
+            .await
+            .status,
+        200
+    );
+    assert_eq!(limits_status(&mock, &access1).await, 200);
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", &rt2)
+        .finish();
+    let r = send(&mock, "GET", &format!("{revoke}?{query}"), Req::default()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(limits_status(&mock, &access1).await, 401);
+    assert_eq!((refresh_grant(&mock, &rt2).await.json()), expired_grant());
+    assert_eq!(mock.revocations(), 3);
+    assert_eq!(mock.refresh_token_reuses(), 1, "a revoked token came back");
 }
 
 // ---- chaos -------------------------------------------------------------------

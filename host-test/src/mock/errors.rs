@@ -106,6 +106,17 @@ pub(crate) fn invalid_session() -> ApiError {
     )
 }
 
+/// A live session the REST API refuses for good: no `api` scope, IP or
+/// high-assurance policy, API Access Control. Logging in again gets the same
+/// kind of session (jsforce PR #1301; tsmztech/mcp-server-salesforce #8).
+pub(crate) fn session_refused() -> ApiError {
+    rest(
+        StatusCode::UNAUTHORIZED,
+        "INVALID_SESSION_ID",
+        "This session is not valid for use with the REST API",
+    )
+}
+
 /// `{"error":…,"error_description":…}` with 400, the OAuth endpoints' error body.
 pub(crate) fn oauth(error: &str, description: &str) -> ApiError {
     ApiError {

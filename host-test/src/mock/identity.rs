@@ -6,7 +6,7 @@ use crate::mock::token::instance_url;
 use crate::mock::{errors, Listener};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use serde_json::json;
@@ -25,10 +25,7 @@ pub(crate) async fn userinfo(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim());
     if !token.is_some_and(|t| st.session_valid(t)) {
-        // The identity service answers a bad token with plain text, not JSON.
-        let mut resp = Response::new(Body::from("Bad_OAuth_Token"));
-        *resp.status_mut() = StatusCode::FORBIDDEN;
-        return resp;
+        return bad_token();
     }
     let base = instance_url(&st, &listener);
     let username = &st.credentials.username;
@@ -48,4 +45,15 @@ pub(crate) async fn userinfo(
         },
     });
     errors::json(StatusCode::OK, &body)
+}
+
+/// The identity service answers an expired or invalid token with 403 and
+/// plain text, not JSON and not 401 (SalesforceMobileSDK-iOS #3398;
+/// SalesforceMobileSDK-Android PR #2430).
+fn bad_token() -> Response {
+    let mut resp = Response::new(Body::from("Bad_OAuth_Token"));
+    *resp.status_mut() = StatusCode::FORBIDDEN;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    resp
 }

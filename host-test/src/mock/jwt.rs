@@ -18,8 +18,21 @@ pub(crate) struct Expect<'a> {
     pub key: &'a RsaPublicKey,
     pub client_id: &'a str,
     pub username: &'a str,
-    pub audiences: &'a [&'a str],
+    pub audience: &'a str,
     pub now_secs: f64,
+}
+
+/// The one `aud` a connected app's JWT may carry: `https://login.salesforce.com`
+/// for production (My Domain logins included), `https://test.salesforce.com`
+/// for a sandbox (help.salesforce.com "OAuth 2.0 JWT Bearer Flow for
+/// Server-to-Server Integration"). The token host's own URL or a My Domain
+/// URL is "audience is invalid" (simple-salesforce #672; forcedotcom/cli #3325).
+pub(crate) fn audience(sandbox: bool) -> &'static str {
+    if sandbox {
+        "https://test.salesforce.com"
+    } else {
+        "https://login.salesforce.com"
+    }
 }
 
 /// The OAuth `(error, error_description)` pair for a rejected assertion.
@@ -60,13 +73,13 @@ pub(crate) fn verify(assertion: &str, expect: &Expect<'_>) -> Result<(), Rejecti
     if claims.get("sub").and_then(Value::as_str) != Some(expect.username) {
         return Err(("invalid_grant", "user hasn't approved this consumer"));
     }
-    let aud_ok = |a: &str| {
-        let a = a.trim_end_matches('/');
-        expect
-            .audiences
-            .iter()
-            .any(|x| x.trim_end_matches('/') == a)
-    };
+    // Compared as the exact string, so `https://login.salesforce.com/` does
+    // not match: `aud` is a StringOrURI, compared "with no transformations or
+    // canonicalizations applied" (RFC 7519 §2, §4.1.3), and every source shows
+    // the value without a slash (the help page above; sfdx-core
+    // getJwtAudienceUrl; simple-salesforce login.py). None shows Salesforce
+    // accepting a trailing slash.
+    let aud_ok = |a: &str| a == expect.audience;
     let audience_matches = match claims.get("aud") {
         Some(Value::String(a)) => aud_ok(a),
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(aud_ok),

@@ -2,24 +2,29 @@
 //! and for checking real clients (simple-salesforce, jsforce) against it.
 //!
 //! Modules follow Salesforce's URL space: `token` answers
-//! `/services/oauth2/token`, `versions` `/services/data/`, `query`
+//! `/services/oauth2/token` (`device` its device flow), `revoke`
+//! `/services/oauth2/revoke`, `versions` `/services/data/`, `query`
 //! `/query`, `sobjects` `/sobjects`, `limits` `/limits`, `soap` the
 //! SOAP `login()`, `identity` `/services/oauth2/userinfo`, `search` SOSL
 //! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`;
 //! `rest` is the session gate in front of `/services/data/vNN.N`.
+//! `sessions` keeps issued tokens.
 
 mod chaos;
 mod collections;
 mod composite;
 mod credentials;
 mod data;
+mod device;
 mod errors;
 mod identity;
 mod jwt;
 mod limits;
 mod query;
 mod rest;
+mod revoke;
 mod search;
+mod sessions;
 mod soap;
 mod sobjects;
 mod soql;
@@ -204,6 +209,42 @@ impl Mock {
         self.shared.token_requests()
     }
 
+    /// Token requests whose `grant_type` was `grant_type`, whatever their
+    /// outcome; `""` counts those without one (device-flow starts among them).
+    pub fn token_requests_for(&self, grant_type: &str) -> usize {
+        self.shared.token_requests_for(grant_type)
+    }
+
+    /// The first refresh token of a new family, independent of
+    /// `credentials().refresh_token` and of every other.
+    pub fn issue_refresh_token(&self) -> String {
+        self.shared.new_refresh_family().0
+    }
+
+    /// How often a used or revoked refresh token came back. Each time, its
+    /// family was revoked; a connector that keeps the newest token keeps this 0.
+    pub fn refresh_token_reuses(&self) -> usize {
+        self.shared.refresh_token_reuses()
+    }
+
+    /// Tokens revoked through `/services/oauth2/revoke`.
+    pub fn revocations(&self) -> usize {
+        self.shared.revocations()
+    }
+
+    /// The person approves the device flow request showing `user_code`;
+    /// false if no pending, unexpired request shows it.
+    pub fn approve_device(&self, user_code: &str) -> bool {
+        let lifetime = self.shared.knobs.device_code_lifetime();
+        state::lock(&self.shared.devices).answer(user_code, true, lifetime)
+    }
+
+    /// The person denies the device flow request showing `user_code`.
+    pub fn deny_device(&self, user_code: &str) -> bool {
+        let lifetime = self.shared.knobs.device_code_lifetime();
+        state::lock(&self.shared.devices).answer(user_code, false, lifetime)
+    }
+
     /// A component config for this org's connected app at `login_url`
     /// (either listener), every other setting at its default.
     pub fn config(&self, login_url: &str, grant: crate::wit::Grant) -> crate::wit::Config {
@@ -272,6 +313,10 @@ pub(crate) fn api_router(st: Arc<Shared>) -> Router {
     let v = "/services/data/{version}";
     let routes: Vec<(String, MethodRouter<Arc<Shared>>)> = vec![
         ("/services/oauth2/token".into(), post(token::token)),
+        (
+            "/services/oauth2/revoke".into(),
+            post(revoke::revoke).get(revoke::revoke),
+        ),
         ("/services/oauth2/userinfo".into(), get(identity::userinfo)),
         ("/id/{org}/{user}".into(), get(identity::userinfo)),
         ("/services/Soap/u/{version}".into(), post(soap::login)),

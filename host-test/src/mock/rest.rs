@@ -59,11 +59,13 @@ pub(crate) async fn guard(State(st): State<Arc<Shared>>, mut req: Request, next:
         .into_response(),
         Some((_, major)) if major > MAX_VERSION => errors::not_found().into_response(),
         Some((version, _)) => {
-            if bearer(&req).is_some_and(|t| st.session_valid(t)) {
+            if !bearer(&req).is_some_and(|t| st.session_valid(t)) {
+                errors::invalid_session().into_response()
+            } else if st.knobs.session_refused() {
+                errors::session_refused().into_response()
+            } else {
                 req.extensions_mut().insert(version);
                 next.run(req).await
-            } else {
-                errors::invalid_session().into_response()
             }
         }
     };

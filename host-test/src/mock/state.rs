@@ -4,12 +4,14 @@
 use crate::mock::chaos::{self, Chaos, ChaosFault};
 use crate::mock::credentials::Credentials;
 use crate::mock::data::Store;
+use crate::mock::device::Devices;
 use crate::mock::query::Cursor;
+use crate::mock::sessions::{Family, Refused, Tokens};
 use axum::http::{Method, Uri};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Fixed org and user ids; Salesforce ids are stable per org, so these are too.
 pub(crate) const ORG_ID: &str = "00D000000000001EAA";
@@ -58,8 +60,36 @@ pub enum Fault {
     Redirect { status: u16, location: String },
 }
 
+/// OAuth behaviour. Not every default is `false`, hence its own `Default`.
+struct AuthKnobs {
+    refresh_token_rotation: bool,
+    sandbox: bool,
+    session_refused: bool,
+    password_flow_blocked: bool,
+    device_interval: Duration,
+    device_code_lifetime: Duration,
+}
+
+impl Default for AuthKnobs {
+    fn default() -> Self {
+        AuthKnobs {
+            // Rotation is the normal case now (salesforce-2026.md, "Refresh tokens: rotation").
+            refresh_token_rotation: true,
+            sandbox: false,
+            session_refused: false,
+            password_flow_blocked: false,
+            // RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+            device_interval: Duration::from_secs(5),
+            // The sf CLI: "you must approve access to the device within 10 minutes"
+            // (salesforce-alm messages/auth.json, pollingTimeout).
+            device_code_lifetime: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
 #[derive(Default)]
 struct KnobValues {
+    auth: AuthKnobs,
     token_lifetime: Option<Duration>,
     persistent_401: bool,
     delay: Option<Duration>,
@@ -139,6 +169,45 @@ impl Knobs {
         lock(&self.values).chaos_run.history()
     }
 
+    /// On (the default): every refresh-token grant answers with a new
+    /// `refresh_token` and uses the presented one up; presenting a used or
+    /// revoked one revokes its whole family (help.salesforce.com article
+    /// 005316711). Off: refresh tokens are reusable and the answer has none.
+    pub fn set_refresh_token_rotation(&self, on: bool) {
+        lock(&self.values).auth.refresh_token_rotation = on;
+    }
+
+    /// A sandbox org: the JWT bearer grant then wants `aud` =
+    /// `https://test.salesforce.com` instead of `https://login.salesforce.com`.
+    pub fn set_sandbox(&self, on: bool) {
+        lock(&self.values).auth.sandbox = on;
+    }
+
+    /// Logins still succeed, but every `/services/data` call answers 401
+    /// "This session is not valid for use with the REST API" (missing `api`
+    /// scope, IP or high-assurance policy; jsforce PR #1301). Userinfo still works.
+    pub fn set_session_refused(&self, on: bool) {
+        lock(&self.values).auth.session_refused = on;
+    }
+
+    /// The org blocks the username-password flow, as orgs created from
+    /// Summer '23 on do (help.salesforce.com
+    /// xcloud.remoteaccess_disable_username_password_flow_ca).
+    pub fn set_password_flow_blocked(&self, on: bool) {
+        lock(&self.values).auth.password_flow_blocked = on;
+    }
+
+    /// The device flow's polling interval (default 5 s). Polls of one code
+    /// closer together than this get `slow_down`.
+    pub fn set_device_interval(&self, d: Duration) {
+        lock(&self.values).auth.device_interval = d;
+    }
+
+    /// How long a device code can be approved and polled (default 10 minutes).
+    pub fn set_device_code_lifetime(&self, d: Duration) {
+        lock(&self.values).auth.device_code_lifetime = d;
+    }
+
     /// Back to defaults (issued tokens stay as they are).
     pub fn reset(&self) {
         *lock(&self.values) = KnobValues::default();
@@ -175,11 +244,24 @@ impl Knobs {
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch.load(Ordering::SeqCst)
     }
-}
-
-struct Session {
-    issued: Instant,
-    epoch: u64,
+    pub(crate) fn refresh_token_rotation(&self) -> bool {
+        lock(&self.values).auth.refresh_token_rotation
+    }
+    pub(crate) fn sandbox(&self) -> bool {
+        lock(&self.values).auth.sandbox
+    }
+    pub(crate) fn session_refused(&self) -> bool {
+        lock(&self.values).auth.session_refused
+    }
+    pub(crate) fn password_flow_blocked(&self) -> bool {
+        lock(&self.values).auth.password_flow_blocked
+    }
+    pub(crate) fn device_interval(&self) -> Duration {
+        lock(&self.values).auth.device_interval
+    }
+    pub(crate) fn device_code_lifetime(&self) -> Duration {
+        lock(&self.values).auth.device_code_lifetime
+    }
 }
 
 /// An authorization code handed out by `Mock::issue_auth_code`.
@@ -196,10 +278,13 @@ pub(crate) struct Shared {
     pub https_url: String,
     /// RSA public key registered for the JWT bearer flow.
     pub jwt_key: rsa::RsaPublicKey,
-    sessions: Mutex<HashMap<String, Session>>,
+    tokens: Mutex<Tokens>,
     codes: Mutex<HashMap<String, AuthCode>>,
+    pub devices: Mutex<Devices>,
     log: Mutex<Vec<LoggedRequest>>,
     token_requests: AtomicUsize,
+    /// Token requests by their `grant_type` value ("" when they have none).
+    grant_requests: Mutex<HashMap<String, usize>>,
     api_usage: AtomicUsize,
     pub store: Mutex<Store>,
     /// Query results waiting for `nextRecordsUrl`, by locator.
@@ -214,46 +299,73 @@ impl Shared {
         https_url: String,
         extra_accounts: usize,
     ) -> Shared {
+        let mut tokens = Tokens::default();
+        // `credentials().refresh_token` heads the first family.
+        tokens.register(&credentials.refresh_token);
         Shared {
             credentials,
             knobs: Knobs::default(),
             http_url,
             https_url,
             jwt_key,
-            sessions: Mutex::default(),
+            tokens: Mutex::new(tokens),
             codes: Mutex::default(),
+            devices: Mutex::default(),
             log: Mutex::default(),
             token_requests: AtomicUsize::new(0),
+            grant_requests: Mutex::default(),
             api_usage: AtomicUsize::new(0),
             store: Mutex::new(Store::seeded(extra_accounts)),
             cursors: Mutex::default(),
         }
     }
 
-    /// Mint and remember a new access token.
+    /// Mint and remember a new access token that no refresh token stands behind.
     pub(crate) fn issue_token(&self) -> String {
-        let token = format!("{}!AQ{}", &ORG_ID[..15], random_string(96, TOKEN_CHARS));
-        let session = Session {
-            issued: Instant::now(),
-            epoch: self.knobs.epoch(),
-        };
-        lock(&self.sessions).insert(token.clone(), session);
-        token
+        self.issue_token_in(None)
+    }
+
+    /// Mint an access token in `family`, revoked with it.
+    pub(crate) fn issue_token_in(&self, family: Option<Family>) -> String {
+        lock(&self.tokens).issue_access(self.knobs.epoch(), family)
+    }
+
+    /// A new refresh-token family and its first refresh token.
+    pub(crate) fn new_refresh_family(&self) -> (String, Family) {
+        lock(&self.tokens).new_family()
+    }
+
+    /// The refresh-token grant under the current rotation knob.
+    pub(crate) fn redeem_refresh(&self, token: &str) -> Result<(Family, Option<String>), Refused> {
+        let rotate = self.knobs.refresh_token_rotation();
+        lock(&self.tokens).redeem(token, rotate)
+    }
+
+    /// Revoke an access token, or a refresh token with its family.
+    pub(crate) fn revoke(&self, token: &str) -> bool {
+        lock(&self.tokens).revoke(token)
+    }
+
+    pub(crate) fn refresh_token_reuses(&self) -> usize {
+        lock(&self.tokens).reuses()
+    }
+
+    pub(crate) fn revocations(&self) -> usize {
+        lock(&self.tokens).revocations()
     }
 
     pub(crate) fn session_valid(&self, token: &str) -> bool {
         if self.knobs.persistent_401() {
             return false;
         }
-        let sessions = lock(&self.sessions);
-        let Some(s) = sessions.get(token) else {
+        let Some((issued, epoch)) = lock(&self.tokens).access(token) else {
             return false;
         };
-        if s.epoch != self.knobs.epoch() {
+        if epoch != self.knobs.epoch() {
             return false;
         }
         match self.knobs.token_lifetime() {
-            Some(life) => s.issued.elapsed() < life,
+            Some(life) => issued.elapsed() < life,
             None => true,
         }
     }
@@ -276,6 +388,9 @@ impl Shared {
     pub(crate) fn log_request(&self, r: LoggedRequest) {
         if r.method == "POST" && r.path == "/services/oauth2/token" {
             self.token_requests.fetch_add(1, Ordering::SeqCst);
+            *lock(&self.grant_requests)
+                .entry(grant_type(&r))
+                .or_default() += 1;
         }
         lock(&self.log).push(r);
     }
@@ -292,6 +407,13 @@ impl Shared {
         self.token_requests.load(Ordering::SeqCst)
     }
 
+    pub(crate) fn token_requests_for(&self, grant_type: &str) -> usize {
+        lock(&self.grant_requests)
+            .get(grant_type)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Count one REST call and return the running total.
     pub(crate) fn count_api_call(&self) -> usize {
         self.api_usage.fetch_add(1, Ordering::SeqCst) + 1
@@ -302,8 +424,20 @@ impl Shared {
     }
 }
 
+/// A token request's `grant_type`, from the body or (as Zato sends it) the
+/// query string; the body wins, as in the token handler.
+fn grant_type(r: &LoggedRequest) -> String {
+    let find = |raw: &[u8]| {
+        form_urlencoded::parse(raw)
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.into_owned())
+    };
+    find(&r.body)
+        .or_else(|| r.query.as_deref().and_then(|q| find(q.as_bytes())))
+        .unwrap_or_default()
+}
+
 pub(crate) const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const TOKEN_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
 
 pub(crate) fn random_string(len: usize, alphabet: &[u8]) -> String {
     use rand::Rng;

@@ -1,10 +1,12 @@
-//! `POST /services/oauth2/token`: every OAuth grant the connector may use,
-//! with Salesforce's response fields and its flat `{"error","error_description"}` errors.
+//! `POST /services/oauth2/token`: every OAuth grant the connector may use
+//! (and the device flow, in `device`), with Salesforce's response fields and
+//! its flat `{"error","error_description"}` errors.
 
+use crate::mock::credentials::Credentials;
 use crate::mock::errors::{self, oauth, ApiError};
-use crate::mock::jwt;
+use crate::mock::sessions::{Family, Refused};
 use crate::mock::state::{identity_url, Shared};
-use crate::mock::Listener;
+use crate::mock::{device, jwt, Listener};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -21,6 +23,51 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+/// The token request's parameters: query string first (Zato sends them
+/// there), then the form body, whose values win on conflict; the client id
+/// and secret may come in a Basic header instead (simple-salesforce).
+pub(crate) struct Params {
+    map: HashMap<String, String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+impl Params {
+    fn parse(headers: &HeaderMap, raw_query: Option<&str>, body: &[u8]) -> Params {
+        let mut map: HashMap<String, String> = HashMap::new();
+        if let Some(q) = raw_query {
+            map.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
+        }
+        map.extend(form_urlencoded::parse(body).into_owned());
+        let (basic_id, basic_secret) = basic_auth(headers).unzip();
+        Params {
+            client_id: map.get("client_id").cloned().or(basic_id),
+            client_secret: map.get("client_secret").cloned().or(basic_secret),
+            map,
+        }
+    }
+
+    pub(crate) fn get(&self, k: &str) -> Option<&str> {
+        self.map.get(k).map(String::as_str)
+    }
+
+    /// The connected app's consumer key, and its secret where one is required or sent.
+    pub(crate) fn check_client(
+        &self,
+        c: &Credentials,
+        secret_required: bool,
+    ) -> Result<(), ApiError> {
+        if self.client_id.as_deref() != Some(c.client_id.as_str()) {
+            return Err(oauth("invalid_client_id", "client identifier invalid"));
+        }
+        match self.client_secret.as_deref() {
+            Some(s) if s == c.client_secret => Ok(()),
+            None if !secret_required => Ok(()),
+            _ => Err(oauth("invalid_client", "invalid client credentials")),
+        }
+    }
+}
+
 pub(crate) async fn token(
     State(st): State<Arc<Shared>>,
     Extension(listener): Extension<Listener>,
@@ -28,63 +75,73 @@ pub(crate) async fn token(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    // Zato sends the parameters in the query string; body values win on conflict.
-    let mut p: HashMap<String, String> = HashMap::new();
-    if let Some(q) = raw.as_deref() {
-        p.extend(form_urlencoded::parse(q.as_bytes()).into_owned());
+    let p = Params::parse(&headers, raw.as_deref(), &body);
+    let grant = p.get("grant_type").filter(|g| !g.is_empty());
+    // The device flow starts on the token endpoint without a grant type
+    // (salesforce-facts.md §2.6).
+    if grant.is_none() && p.get("response_type") == Some("device_code") {
+        return device::start(&st, &listener, &p);
     }
-    p.extend(form_urlencoded::parse(&body).into_owned());
-    let (basic_id, basic_secret) = basic_auth(&headers).unzip();
-    let client_id = p.get("client_id").cloned().or(basic_id);
-    let client_secret = p.get("client_secret").cloned().or(basic_secret);
-    let get = |k: &str| p.get(k).map(String::as_str);
-
-    let Some(grant) = get("grant_type").filter(|g| !g.is_empty()) else {
+    let Some(grant) = grant else {
         return Err(oauth("invalid_request", "grant type is missing"));
     };
-    let c = &st.credentials;
-    let client = |secret_required: bool| -> Result<(), ApiError> {
-        if client_id.as_deref() != Some(c.client_id.as_str()) {
-            return Err(oauth("invalid_client_id", "client identifier invalid"));
-        }
-        match client_secret.as_deref() {
-            Some(s) if s == c.client_secret => Ok(()),
-            None if !secret_required => Ok(()),
-            _ => Err(oauth("invalid_client", "invalid client credentials")),
-        }
-    };
-    let result = match grant {
-        "password" => client(true).and_then(|()| {
-            let expected = format!("{}{}", c.password, c.security_token);
-            if get("username") == Some(c.username.as_str()) && get("password") == Some(&expected) {
-                Ok(success(&st, &listener, None))
-            } else {
-                Err(oauth("invalid_grant", "authentication failure"))
-            }
-        }),
+    match grant {
+        "password" => password(&st, &listener, &p),
         "client_credentials" => {
-            client(true).map(|()| {
-                let mut resp = success_body(&st, &listener, None);
-                // Real client-credentials answers also name the API gateway host.
-                resp["api_instance_url"] = json!("https://api.salesforce.com");
-                errors::json(StatusCode::OK, &resp)
-            })
+            p.check_client(&st.credentials, true)?;
+            let mut resp = success_body(&st, &listener, None, None);
+            // Real client-credentials answers also name the API gateway host.
+            resp["api_instance_url"] = json!("https://api.salesforce.com");
+            Ok(errors::json(StatusCode::OK, &resp))
         }
-        "refresh_token" => client(false).and_then(|()| {
-            if get("refresh_token") == Some(c.refresh_token.as_str()) {
-                Ok(success(&st, &listener, None))
-            } else {
-                Err(oauth("invalid_grant", "expired access/refresh token"))
-            }
-        }),
-        "authorization_code" => client(false).and_then(|()| {
-            authorization_code(&st, get("code"), get("redirect_uri"), get("code_verifier"))?;
-            Ok(success(&st, &listener, Some(&c.refresh_token)))
-        }),
-        JWT_GRANT => jwt_bearer(&st, &listener, get("assertion").unwrap_or("")),
+        "refresh_token" => refresh(&st, &listener, &p),
+        "authorization_code" => {
+            p.check_client(&st.credentials, false)?;
+            authorization_code(
+                &st,
+                p.get("code"),
+                p.get("redirect_uri"),
+                p.get("code_verifier"),
+            )?;
+            // Each authorization starts its own refresh-token family.
+            let (refresh_token, family) = st.new_refresh_family();
+            Ok(success(&st, &listener, Some(family), Some(&refresh_token)))
+        }
+        "device" => device::poll(&st, &listener, &p),
+        JWT_GRANT => jwt_bearer(&st, &listener, p.get("assertion").unwrap_or("")),
         _ => Err(oauth("unsupported_grant_type", "grant type not supported")),
-    };
-    result
+    }
+}
+
+fn password(st: &Shared, listener: &Listener, p: &Params) -> Result<Response, ApiError> {
+    // A blocked flow answers exactly like a wrong password, whatever was sent
+    // (help.salesforce.com xcloud.remoteaccess_disable_username_password_flow_ca;
+    // confluentinc/kafka-docker-playground #4178).
+    if st.knobs.password_flow_blocked() {
+        return Err(oauth("invalid_grant", "authentication failure"));
+    }
+    let c = &st.credentials;
+    p.check_client(c, true)?;
+    let expected = format!("{}{}", c.password, c.security_token);
+    if p.get("username") == Some(c.username.as_str()) && p.get("password") == Some(&expected) {
+        Ok(success(st, listener, None, None))
+    } else {
+        Err(oauth("invalid_grant", "authentication failure"))
+    }
+}
+
+/// With rotation the answer carries the family's next refresh token; a used
+/// or revoked one revokes the family (help.salesforce.com article 005316711).
+/// Both refusals read the same (restforce spec/fixtures/refresh_error_response.json).
+fn refresh(st: &Shared, listener: &Listener, p: &Params) -> Result<Response, ApiError> {
+    p.check_client(&st.credentials, false)?;
+    let presented = p.get("refresh_token").unwrap_or("");
+    match st.redeem_refresh(presented) {
+        Ok((family, next)) => Ok(success(st, listener, Some(family), next.as_deref())),
+        Err(Refused::Unknown | Refused::Reused) => {
+            Err(oauth("invalid_grant", "expired access/refresh token"))
+        }
+    }
 }
 
 /// `Authorization: Basic base64(client_id:client_secret)`, as simple-salesforce sends it.
@@ -130,17 +187,11 @@ fn authorization_code(
 
 fn jwt_bearer(st: &Shared, listener: &Listener, assertion: &str) -> Result<Response, ApiError> {
     let c = &st.credentials;
-    let audiences = [
-        "https://login.salesforce.com",
-        "https://test.salesforce.com",
-        st.http_url.as_str(),
-        st.https_url.as_str(),
-    ];
     let expect = jwt::Expect {
         key: &st.jwt_key,
         client_id: &c.client_id,
         username: &c.username,
-        audiences: &audiences,
+        audience: jwt::audience(st.knobs.sandbox()),
         now_secs: now_ms() as f64 / 1000.0,
     };
     jwt::verify(assertion, &expect).map_err(|(e, d)| oauth(e, d))?;
@@ -179,7 +230,14 @@ pub(crate) fn signature(secret: &str, id: &str, issued_at: &str) -> String {
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn success_body(st: &Shared, listener: &Listener, refresh_token: Option<&str>) -> Value {
+/// A token answer; its access token belongs to `family` when a refresh token
+/// stands behind it, so revoking the family revokes it too.
+fn success_body(
+    st: &Shared,
+    listener: &Listener,
+    family: Option<Family>,
+    refresh_token: Option<&str>,
+) -> Value {
     let id = identity_url();
     let issued_at = now_ms().to_string();
     let mut key = st.credentials.client_secret.clone();
@@ -187,7 +245,7 @@ fn success_body(st: &Shared, listener: &Listener, refresh_token: Option<&str>) -
         key.push_str("-tampered");
     }
     let mut body = json!({
-        "access_token": st.issue_token(),
+        "access_token": st.issue_token_in(family),
         "signature": signature(&key, &id, &issued_at),
         "scope": "api web full refresh_token",
         "instance_url": instance_url(st, listener),
@@ -201,8 +259,14 @@ fn success_body(st: &Shared, listener: &Listener, refresh_token: Option<&str>) -
     body
 }
 
-fn success(st: &Shared, listener: &Listener, refresh_token: Option<&str>) -> Response {
-    errors::json(StatusCode::OK, &success_body(st, listener, refresh_token))
+pub(crate) fn success(
+    st: &Shared,
+    listener: &Listener,
+    family: Option<Family>,
+    refresh_token: Option<&str>,
+) -> Response {
+    let body = success_body(st, listener, family, refresh_token);
+    errors::json(StatusCode::OK, &body)
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::mock::errors;
 
-/// Oldest and newest versions served; 21.0–30.0 were retired in Summer '25.
+/// Oldest and newest versions served: 21.0–30.0 were retired in Summer '25
+/// (help.salesforce.com article 005321531); 68.0 (Winter '27) is the newest GA
+/// version (REST guide, "Discovery resource").
 pub(crate) const MIN_VERSION: u32 = 31;
 pub(crate) const MAX_VERSION: u32 = 68;
 
@@ -74,5 +76,6 @@ mod tests {
         assert_eq!(super::label(62), "Winter '25");
         assert_eq!(super::label(59), "Winter '24");
         assert_eq!(super::label(64), "Summer '25");
+        assert_eq!(super::label(68), "Winter '27");
     }
 }
