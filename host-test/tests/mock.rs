@@ -2359,6 +2359,113 @@ async fn revoking_an_access_token_or_a_refresh_tokens_family() {
     assert_eq!(mock.refresh_token_reuses(), 1, "a revoked token came back");
 }
 
+// ---- query paging like a real org -------------------------------------------
+
+/// Every page of `soql` at `batchSize=200`: (records, child rows) per page, and all records.
+async fn pages_of(mock: &Mock, tok: &str, soql: &str) -> (Vec<(usize, usize)>, Vec<Value>) {
+    let mut url = format!("{V}/query?{}", q(soql));
+    let (mut pages, mut records) = (Vec::new(), Vec::new());
+    loop {
+        let req = Req::default()
+            .bearer(tok)
+            .header("Sforce-Query-Options", "batchSize=200");
+        let r = send(mock, "GET", &url, req).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page = r.json();
+        let recs = page["records"].as_array().unwrap().clone();
+        let children: usize = recs
+            .iter()
+            .map(|rec| rec["Contacts"]["records"].as_array().map_or(0, Vec::len))
+            .sum();
+        pages.push((recs.len(), children));
+        records.extend(recs);
+        match page["nextRecordsUrl"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => return (pages, records),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn child_rows_count_toward_the_batch_size() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let (pages, records) = pages_of(
+        &mock,
+        &tok,
+        "SELECT Id, Name, (SELECT Id FROM Contacts) FROM Account ORDER BY Name",
+    )
+    .await;
+    let (_, plain) = pages_of(&mock, &tok, "SELECT Id FROM Account ORDER BY Name").await;
+    // What a real org guarantees: every record once, in order, and no empty page.
+    let ids = |recs: &[Value]| -> Vec<String> {
+        recs.iter()
+            .map(|r| r["Id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&records), ids(&plain));
+    assert!(pages.iter().all(|&(n, _)| n > 0));
+    // And the mock's rule: a page's records and child rows fit in the batch
+    // unless one record alone exceeds it; children make pages shorter.
+    assert!(
+        pages.iter().all(|&(n, kids)| n + kids <= 200 || n == 1),
+        "{pages:?}"
+    );
+    let last = pages.len() - 1;
+    assert!(pages[..last].iter().any(|&(n, _)| n < 200), "{pages:?}");
+    assert!(pages.len() > plain.len().div_ceil(200));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_locators_expire_when_idle_and_the_oldest_is_released() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let open = || async {
+        let req = Req::default()
+            .bearer(&tok)
+            .header("Sforce-Query-Options", "batchSize=200");
+        let r = send(
+            &mock,
+            "GET",
+            &format!("{V}/query?{}", q("SELECT Id FROM Account")),
+            req,
+        )
+        .await;
+        field(&r, "nextRecordsUrl")
+    };
+    let (m, t) = (&mock, &tok);
+    let more = |url: String| async move { send(m, "GET", &url, Req::default().bearer(t)).await };
+    let invalid = json!([{"errorCode":"INVALID_QUERY_LOCATOR","message":"invalid query locator"}]);
+
+    // Within the default 15 minutes a locator keeps working, page after page.
+    let next = open().await;
+    let r = more(next.clone()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(more(next.clone()).await.status, 200, "the same page again");
+
+    // Ten open cursors per user: the eleventh releases the oldest.
+    let mut urls = vec![next];
+    for _ in 0..10 {
+        urls.push(open().await);
+    }
+    let r = more(urls[0].clone()).await;
+    assert_eq!((r.status, r.json()), (400, invalid.clone()));
+    for url in &urls[1..] {
+        assert_eq!(more(url.clone()).await.status, 200);
+    }
+    mock.knobs().set_max_open_locators(None);
+    let mut urls = Vec::new();
+    for _ in 0..12 {
+        urls.push(open().await);
+    }
+    assert_eq!(more(urls[0].clone()).await.status, 200, "no cap");
+
+    // Idle past the TTL.
+    mock.knobs().set_locator_ttl(Some(Duration::ZERO));
+    let r = more(urls[1].clone()).await;
+    assert_eq!((r.status, r.json()), (400, invalid));
+}
+
 // ---- chaos -------------------------------------------------------------------
 
 use sf_host::mock::{Chaos, ChaosFault};
