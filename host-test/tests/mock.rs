@@ -2466,6 +2466,136 @@ async fn query_locators_expire_when_idle_and_the_oldest_is_released() {
     assert_eq!((r.status, r.json()), (400, invalid));
 }
 
+// ---- composite: collation and subrequest headers ----------------------------
+
+/// `POST /composite` at API `version`, answering the subresponses in request order.
+async fn composite_at(mock: &Mock, tok: &str, version: &str, body: Value) -> Vec<Value> {
+    let url = format!("/services/data/v{version}/composite");
+    let r = send(mock, "POST", &url, Req::default().bearer(tok).json(body)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["compositeResponse"].as_array().unwrap().clone()
+}
+
+/// A create, then a count that names no reference to it.
+fn create_then_count(name: &str, create_headers: Option<Value>) -> Vec<Value> {
+    let mut create = json!({"method": "POST", "url": format!("{V}/sobjects/Account"),
+        "referenceId": "create", "body": {"Name": name}});
+    if let Some(h) = create_headers {
+        create["httpHeaders"] = h;
+    }
+    let soql = format!("SELECT COUNT() FROM Account WHERE Name = '{name}'");
+    vec![
+        create,
+        json!({"method": "GET", "url": format!("{V}/query?q={soql}"), "referenceId": "count"}),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn composite_collates_unrelated_subrequests_out_of_order() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    // Collation on by default from v49: the count, unrelated to the create, ran first.
+    let subs = composite_at(
+        &mock,
+        &tok,
+        "62.0",
+        json!({"compositeRequest": create_then_count("Collate 1", None)}),
+    )
+    .await;
+    assert_eq!(
+        subs[0]["referenceId"], "create",
+        "answers stay in request order"
+    );
+    assert_eq!(subs[0]["httpStatusCode"], 201);
+    assert_eq!(subs[1]["body"]["totalSize"], 0);
+    let in_order = [
+        (
+            "62.0",
+            json!({"collateSubrequests": false, "compositeRequest": create_then_count("Collate 2", None)}),
+        ),
+        (
+            "48.0",
+            json!({"compositeRequest": create_then_count("Collate 3", None)}),
+        ),
+        (
+            "47.0",
+            json!({"collateSubrequests": true, "compositeRequest": create_then_count("Collate 4", None)}),
+        ),
+        // Subrequests with headers are not collated.
+        (
+            "62.0",
+            json!({"compositeRequest": create_then_count("Collate 5", Some(json!({"Sforce-Auto-Assign": "FALSE"})))}),
+        ),
+    ];
+    for (version, body) in in_order {
+        let subs = composite_at(&mock, &tok, version, body.clone()).await;
+        assert_eq!(subs[1]["body"]["totalSize"], 1, "v{version} {body}");
+    }
+    // An explicit reference keeps its order under collation.
+    let body = json!({"compositeRequest": [
+        {"method": "POST", "url": format!("{V}/sobjects/Account"), "referenceId": "a", "body": {"Name": "Collate 6"}},
+        {"method": "GET", "url": format!("{V}/sobjects/Account/@{{a.id}}?fields=Name"), "referenceId": "b"},
+    ]});
+    let subs = composite_at(&mock, &tok, "62.0", body).await;
+    assert_eq!(subs[1]["body"]["Name"], "Collate 6");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn composite_subrequest_headers_reach_the_resource() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let created = send(
+        &mock,
+        "POST",
+        &format!("{V}/sobjects/Account"),
+        Req::default()
+            .bearer(&tok)
+            .json(json!({"Name": "Conditional Co"})),
+    )
+    .await;
+    let id = field(&created, "id");
+    let record = format!("{V}/sobjects/Account/{id}");
+    let patch = |reference: &str, since: &str| {
+        json!({"method": "PATCH", "url": record, "referenceId": reference,
+               "body": {"Industry": reference}, "httpHeaders": {"If-Unmodified-Since": since}})
+    };
+    let body = json!({"compositeRequest": [
+        patch("stale", "Tue, 23 Mar 2015 00:00:00 GMT"),
+        patch("fresh", "Fri, 01 Jan 2100 00:00:00 GMT"),
+        patch("garbled", "yesterday"),
+    ]});
+    let subs = composite_at(&mock, &tok, "62.0", body).await;
+    let statuses: Vec<&Value> = subs.iter().map(|s| &s["httpStatusCode"]).collect();
+    assert_eq!(statuses, [412, 204, 400]);
+    let get = |since: &str| {
+        let req = Req::default()
+            .bearer(&tok)
+            .header("If-Modified-Since", since);
+        send(&mock, "GET", &record, req)
+    };
+    let r = get("Fri, 01 Jan 2100 00:00:00 GMT").await;
+    assert_eq!((r.status, r.body.len()), (304, 0));
+    let r = get("Tue, 23 Mar 2015 00:00:00 GMT").await;
+    assert_eq!(
+        (r.status, r.json()["Industry"].clone()),
+        (200, json!("fresh"))
+    );
+
+    // Accept, Authorization and Content-Type come from the composite request only.
+    for header in ["Accept", "authorization", "Content-Type"] {
+        let body = json!({"compositeRequest": [{"method": "GET", "url": record,
+            "referenceId": "r", "httpHeaders": {header: "application/json"}}]});
+        let r = send(
+            &mock,
+            "POST",
+            &format!("{V}/composite"),
+            Req::default().bearer(&tok).json(body),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{header}");
+    }
+}
+
 // ---- chaos -------------------------------------------------------------------
 
 use sf_host::mock::{Chaos, ChaosFault};
