@@ -194,15 +194,15 @@ async fn org_metadata() {
     let versions = client.api_versions().await.unwrap();
     assert!(versions.len() > 10);
     assert!(versions.windows(2).all(|w| w[0].version != w[1].version));
-    assert_eq!(versions.last().unwrap().version, "64.0", "newest last");
+    assert_eq!(versions.last().unwrap().version, "68.0", "newest last");
     let upgraded = client.use_newest_api_version().await.unwrap();
-    assert_eq!(upgraded.api_version, "64.0");
+    assert_eq!(upgraded.api_version, "68.0");
     mock.clear_requests();
     client.limits().await.unwrap();
     assert!(mock
         .requests()
         .iter()
-        .any(|r| r.path == "/services/data/v64.0/limits"));
+        .any(|r| r.path == "/services/data/v68.0/limits"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
