@@ -2278,11 +2278,13 @@ async fn device_flow_pending_approved_denied_slowed_and_expired() {
         );
     }
 
-    // Polled sooner than the interval; whole seconds, rounded up.
+    // The interval in whole seconds, rounded up; polled sooner than it (a
+    // minute, so no machine is slow enough to miss it): slow_down.
     mock.knobs()
         .set_device_interval(Duration::from_millis(1500));
     let start = device_start(&mock, &client_id).await;
     assert_eq!(start.json()["interval"], 2);
+    mock.knobs().set_device_interval(Duration::from_secs(60));
     let code = field(&start, "device_code");
     assert_eq!(
         oauth_error(&device_poll(&mock, &code).await).1,
