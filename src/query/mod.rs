@@ -108,7 +108,7 @@ pub fn query_more(
 /// well-formed org never sends one).
 fn fetch(t: &mut dyn Transport, s: &Session, req: &CallRequest) -> Result<QueryPage, Error> {
     let page = parse_page(rest::execute(t, s, req)?)?;
-    if !page.done && page.records.len() == 0 {
+    if !page.done && page.records.is_empty() {
         return Err(Error::unexpected(
             200,
             None,
@@ -395,15 +395,12 @@ mod tests {
         // A -> B -> A
         let (a, b) = (page("first", "01gB-1"), page("b", "01gA-1"));
         let a_again = page("a", "01gB-1");
+        let all = |t: &mut Scripted| {
+            let soql = "SELECT Id FROM Account";
+            query_all_pages(t, &session(), soql, &QueryOptions::default(), None).unwrap_err()
+        };
         let mut t = script(&[&a, &b, &a_again, &b]);
-        let err = query_all_pages(
-            &mut t,
-            &session(),
-            "SELECT Id FROM Account",
-            &QueryOptions::default(),
-            None,
-        )
-        .unwrap_err();
+        let err = all(&mut t);
         assert!(err.to_string().contains("form a loop"), "{err}");
         assert_eq!(
             t.sent, 3,
@@ -413,14 +410,7 @@ mod tests {
         // Fresh, empty pages forever.
         let empty = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gX-1","records":[]}"#;
         let mut t = script(&[&a, empty, empty]);
-        let err = query_all_pages(
-            &mut t,
-            &session(),
-            "SELECT Id FROM Account",
-            &QueryOptions::default(),
-            None,
-        )
-        .unwrap_err();
+        let err = all(&mut t);
         assert!(err.to_string().contains("brought no records"), "{err}");
         assert_eq!(t.sent, 2);
     }
