@@ -203,6 +203,141 @@ fn trusted_instance(url: &Url, login: &Url, allowed: &[String]) -> bool {
         .any(|a| *a == host || Some(a) == with_port.as_ref())
 }
 
+/// The one trust rule, as the host applies it to a session it is handed:
+/// may the bearer token follow `instance` (an URL or origin), given the
+/// configured login URL and `allowed-hosts`? The component applies the same
+/// rule to every token response; the host checks again, so a swapped-in
+/// component cannot widen it.
+pub fn trusts_instance(instance: &str, login: &str, allowed: &[String]) -> bool {
+    let Ok(url) = instance_origin(instance) else {
+        return false;
+    };
+    let Ok(login) = parse_login("login-url", login) else {
+        return false;
+    };
+    let allowed: Vec<String> = allowed
+        .iter()
+        .filter_map(|a| parse_allowed_host(a).ok())
+        .collect();
+    trusted_instance(&url, &login, &allowed)
+}
+
+/// Cases both the component's and the host's tests run through the trust
+/// rule: (instance, login URL, allowed hosts, trusted).
+#[doc(hidden)]
+pub const TRUST_CASES: &[(&str, &str, &[&str], bool)] = &[
+    (
+        "https://acme.my.salesforce.com",
+        "https://login.salesforce.com",
+        &[],
+        true,
+    ),
+    (
+        "https://acme.my.salesforce.com/",
+        "https://login.salesforce.com",
+        &[],
+        true,
+    ),
+    (
+        "https://acme--uat.sandbox.my.salesforce.com",
+        "https://test.salesforce.com",
+        &[],
+        true,
+    ),
+    (
+        "https://acme.my.salesforce.mil",
+        "https://login.salesforce.com",
+        &[],
+        true,
+    ),
+    (
+        "https://acme.my.sfcrmproducts.cn",
+        "https://login.salesforce.com",
+        &[],
+        true,
+    ),
+    (
+        "http://acme.my.salesforce.com",
+        "https://login.salesforce.com",
+        &[],
+        false,
+    ),
+    (
+        "https://acme.lightning.force.com",
+        "https://login.salesforce.com",
+        &[],
+        false,
+    ),
+    (
+        "https://salesforce.com.evil.example",
+        "https://login.salesforce.com",
+        &[],
+        false,
+    ),
+    (
+        "https://evilsalesforce.com",
+        "https://login.salesforce.com",
+        &[],
+        false,
+    ),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080", &[], true),
+    ("http://127.0.0.1:9", "http://127.0.0.1:8080", &[], false),
+    (
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:8080",
+        &["127.0.0.1:9"],
+        true,
+    ),
+    (
+        "https://proxy.example.com",
+        "https://login.salesforce.com",
+        &["proxy.example.com:443"],
+        true,
+    ),
+    (
+        "https://proxy.example.com:443",
+        "https://login.salesforce.com",
+        &["Proxy.Example.com"],
+        true,
+    ),
+    (
+        "https://proxy.example.com:8443",
+        "https://login.salesforce.com",
+        &["proxy.example.com"],
+        true,
+    ),
+    (
+        "https://proxy.example.com:8443",
+        "https://login.salesforce.com",
+        &["proxy.example.com:9443"],
+        false,
+    ),
+    (
+        "https://gw.example.com",
+        "https://acme.my.site.com/customers",
+        &[],
+        false,
+    ),
+    (
+        "https://acme.my.site.com",
+        "https://acme.my.site.com/customers",
+        &[],
+        true,
+    ),
+    (
+        "javascript:alert(1)",
+        "https://login.salesforce.com",
+        &[],
+        false,
+    ),
+    (
+        "file:///etc/passwd",
+        "https://login.salesforce.com",
+        &[],
+        false,
+    ),
+];
+
 /// Why a token response's `instance_url` is refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum InstanceProblem {
@@ -332,6 +467,18 @@ mod tests {
             "//evil.example.com",
         ] {
             assert!(check(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_trust_table() {
+        for (instance, login, allowed, expected) in TRUST_CASES {
+            let allowed: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+            assert_eq!(
+                trusts_instance(instance, login, &allowed),
+                *expected,
+                "{instance} with login {login} and allowed {allowed:?}"
+            );
         }
     }
 

@@ -28,38 +28,12 @@ pub fn origin_of(raw: &str) -> Option<String> {
         .filter(|o| o != "null")
 }
 
-/// Hosts Salesforce serves its API from. An `instance_url` elsewhere is not
-/// trusted with the bearer token unless the host was configured to allow it.
-const SALESFORCE_SUFFIXES: [&str; 6] = [
-    ".salesforce.com",
-    ".force.com",
-    ".salesforce.mil",
-    ".sfcrmproducts.cn",
-    ".cloudforce.com",
-    ".database.com",
-];
-
-/// Whether the bearer token may follow an `instance_url` to `origin`: https
-/// on a Salesforce domain, the login origin itself, or a `host` / `host:port`
-/// the configuration allows. The component applies the same rule; the host
-/// checks again so that a swapped-in component cannot widen it.
+/// Whether the bearer token may follow an `instance_url` to `origin`: the
+/// component's own rule (`salesforce_connector::urls::trusts_instance`),
+/// checked again here so that a swapped-in component cannot widen it.
 pub fn is_trusted_instance(origin: &str, login_origin: Option<&str>, allowed: &[String]) -> bool {
-    let Ok(url) = url::Url::parse(origin) else {
-        return false;
-    };
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let normalized = url.origin().ascii_serialization();
-    if login_origin.and_then(origin_of).as_deref() == Some(normalized.as_str()) {
-        return true;
-    }
-    if url.scheme() == "https" && SALESFORCE_SUFFIXES.iter().any(|s| host.ends_with(s)) {
-        return true;
-    }
-    let with_port = url.port().map(|p| format!("{host}:{p}"));
-    allowed.iter().any(|a| {
-        let a = a.trim().to_ascii_lowercase();
-        a == host || Some(&a) == with_port.as_ref()
-    })
+    let login = login_origin.unwrap_or(salesforce_connector::urls::DEFAULT_LOGIN_URL);
+    salesforce_connector::urls::trusts_instance(origin, login, allowed)
 }
 
 impl Policy {
@@ -195,19 +169,14 @@ mod tests {
         p.allow("http://127.0.0.1:8080");
         assert!(p.allows("http://127.0.0.1:8080"));
         assert!(!p.allows("http://127.0.0.1:8081"));
-        let trusted = |o: &str| is_trusted_instance(o, Some("http://127.0.0.1:8080"), &[]);
-        assert!(trusted("https://acme.my.salesforce.com"));
-        assert!(trusted("http://127.0.0.1:8080"));
-        assert!(
-            !trusted("http://127.0.0.1:9"),
-            "loopback is not trusted as such"
-        );
-        assert!(!trusted("http://acme.my.salesforce.com"));
-        assert!(!trusted("https://salesforce.com.evil.example"));
-        assert!(is_trusted_instance(
-            "http://127.0.0.1:9",
-            None,
-            &["127.0.0.1:9".into()]
-        ));
+        // The component's trust table, through the host's check.
+        for (instance, login, allowed, expected) in salesforce_connector::urls::TRUST_CASES {
+            let allowed: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+            assert_eq!(
+                is_trusted_instance(instance, Some(login), &allowed),
+                *expected,
+                "{instance} with login {login} and allowed {allowed:?}"
+            );
+        }
     }
 }
