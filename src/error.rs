@@ -97,6 +97,97 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The same error with every text it carries passed through `r`: the one
+    /// path by which an error leaves the component, so a secret the server
+    /// echoed (in any shape) never reaches a log, a user or a model.
+    pub fn redacted(self, r: &crate::secret::Redactor) -> Self {
+        let s = |t: String| r.scrub(&t);
+        match self {
+            Self::InvalidConfig { field, message } => Self::InvalidConfig {
+                field,
+                message: s(message),
+            },
+            Self::InvalidRequest { field, message } => Self::InvalidRequest {
+                field,
+                message: s(message),
+            },
+            Self::AuthenticationFailed {
+                status,
+                error,
+                description,
+                hint,
+            } => Self::AuthenticationFailed {
+                status,
+                error: s(error),
+                description: s(description),
+                hint,
+            },
+            Self::SessionExpired(m) => Self::SessionExpired(s(m)),
+            Self::SessionRefused {
+                status,
+                error_code,
+                message,
+                hint,
+            } => Self::SessionRefused {
+                status,
+                error_code: s(error_code),
+                message: s(message),
+                hint,
+            },
+            Self::LoginRequired(m) => Self::LoginRequired(s(m)),
+            Self::Api {
+                status,
+                errors,
+                limit_info,
+            } => Self::Api {
+                status,
+                errors: errors
+                    .into_iter()
+                    .map(|e| ApiErrorItem {
+                        error_code: s(e.error_code),
+                        message: s(e.message),
+                        fields: e.fields.into_iter().map(s).collect(),
+                    })
+                    .collect(),
+                limit_info: limit_info.map(|mut l| {
+                    if let Some(app) = l.per_app_api_usage.as_mut() {
+                        app.app_name = r.scrub(&app.app_name);
+                    }
+                    l
+                }),
+            },
+            Self::MultipleChoices(urls) => Self::MultipleChoices(urls.into_iter().map(s).collect()),
+            Self::RateLimited {
+                status,
+                code,
+                message,
+                retry_after_seconds,
+            } => Self::RateLimited {
+                status,
+                code: s(code),
+                message: s(message),
+                retry_after_seconds,
+            },
+            Self::Transport(m) => Self::Transport(s(m)),
+            Self::Timeout(m) => Self::Timeout(s(m)),
+            Self::Unexpected {
+                status,
+                content_type,
+                reason,
+                excerpt,
+            } => Self::Unexpected {
+                status,
+                content_type: content_type.map(s),
+                reason: s(reason),
+                excerpt: s(excerpt),
+            },
+            Self::Denied(m) => Self::Denied(s(m)),
+            Self::TooLarge(limit) => Self::TooLarge(limit),
+        }
+    }
+}
+
 /// The first 200 characters of a body, lossy UTF-8, control characters
 /// replaced so the excerpt prints on one line, and anything shaped like a
 /// token masked (for bodies quoted where no `Redactor` is at hand).

@@ -63,15 +63,46 @@ impl Redactor {
         }
         use base64::Engine as _;
         let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
+        let percent =
+            percent_encoding::utf8_percent_encode(raw, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
         let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
         let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-        for needle in [raw.to_string(), form, b64, b64url] {
+        // As a JSON string would carry it (`"`, `\`, controls escaped), and
+        // with `/` escaped too, as some servers write it.
+        let json = serde_json::to_string(raw).unwrap_or_default();
+        let json = json
+            .get(1..json.len().saturating_sub(1))
+            .unwrap_or_default()
+            .to_string();
+        let json_slash = json.replace('/', "\\/");
+        for needle in [
+            raw.to_string(),
+            form,
+            percent,
+            b64,
+            b64url,
+            json,
+            json_slash,
+        ] {
+            if needle.is_empty() {
+                continue;
+            }
             if !self.needles.contains(&needle) {
                 self.needles.push(needle);
             }
         }
         // Longest first, so a secret that contains another is removed whole.
         self.needles.sort_by_key(|n| core::cmp::Reverse(n.len()));
+    }
+
+    /// This redactor, also knowing the session's access and refresh tokens.
+    pub fn with_session(mut self, session: &crate::session::Session) -> Self {
+        self.add(&session.access_token);
+        if let Some(t) = &session.refresh_token {
+            self.add(t);
+        }
+        self
     }
 
     /// Masks the registered secrets, and also every token the server itself

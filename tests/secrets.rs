@@ -181,3 +181,57 @@ fn client_with_timeout(mock: &sf_host::mock::Mock, ms: u32) -> sf_host::Client {
         },
     )
 }
+
+/// Tokens of shapes nobody could mask by pattern: opaque, JWT-like, short,
+/// with characters that URL and JSON encodings change.
+const ODD_TOKENS: [&str; 4] = [
+    "opaque-7f3a9c1e2b",
+    "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+    "tok/with+plus=and\"quote",
+    "Zx9!k",
+];
+
+/// A server that echoes the bearer token into a broken 2xx body: the
+/// component quotes the body in its error, scrubbed by value whatever the
+/// token's shape, in every encoding.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_echoed_token_of_any_shape_is_never_quoted() {
+    use base64::Engine as _;
+    let mock = mock().await;
+    for token in ODD_TOKENS {
+        let json_escaped = serde_json::to_string(token).unwrap();
+        let json_escaped = &json_escaped[1..json_escaped.len() - 1];
+        let url_encoded: String = form_urlencoded::byte_serialize(token.as_bytes()).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(token);
+        let body = format!(
+            r#"{{"totalSize":1,"done":false,"echo":"{json_escaped} {url_encoded} {b64}","records":"#
+        );
+        mock.knobs().fail_next(
+            1,
+            Fault::Status {
+                status: 200,
+                content_type: "application/json".into(),
+                body,
+                retry_after: None,
+            },
+        );
+        let grant = wit::Grant::AccessToken(wit::AccessTokenGrant {
+            access_token: token.into(),
+            instance_url: mock.http_url(),
+        });
+        let mut client = client(&mock, config(&mock, &mock.http_url(), grant));
+        let err = client
+            .query("SELECT Id FROM Account", sf_host::PLAIN_QUERY)
+            .await
+            .unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("unexpected response"), "{shown}");
+        assert!(shown.contains("totalSize"), "the body is quoted: {shown}");
+        // Four characters or more are scrubbed; shorter ones carry no entropy.
+        if token.len() >= 4 {
+            for form in [token, json_escaped, &url_encoded, &b64] {
+                assert!(!shown.contains(form), "{token} leaked as {form}: {shown}");
+            }
+        }
+    }
+}

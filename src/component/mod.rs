@@ -84,22 +84,24 @@ impl Guest for Component {
         let config = convert::config_in(config);
         crate::oauth::authenticate(&config, &mut wasi_http::WasiHttp, now_secs())
             .map(convert::session_out)
-            .map_err(convert::error_out)
+            .map_err(|e| convert::error_out(e.redacted(&config.redactor())))
     }
 
     fn renew(config: wit::Config, session: wit::Session) -> Result<wit::Session, wit::Error> {
         let config = convert::config_in(config);
         let session = convert::session_in(session).map_err(convert::error_out)?;
+        let redactor = config.redactor().with_session(&session);
         crate::oauth::renew::renew(&config, &session, &mut wasi_http::WasiHttp, now_secs())
             .map(convert::session_out)
-            .map_err(convert::error_out)
+            .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }
 
     fn revoke(config: wit::Config, session: wit::Session) -> Result<(), wit::Error> {
         let config = convert::config_in(config);
         let session = convert::session_in(session).map_err(convert::error_out)?;
+        let redactor = config.redactor().with_session(&session);
         crate::oauth::revoke::revoke(&config, &session, &mut wasi_http::WasiHttp)
-            .map_err(convert::error_out)
+            .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }
 
     fn device_start(
@@ -114,7 +116,7 @@ impl Guest for Component {
                 verification_uri: a.verification_uri,
                 interval_seconds: a.interval_secs,
             })
-            .map_err(convert::error_out)
+            .map_err(|e| convert::error_out(e.redacted(&config.redactor())))
     }
 
     fn device_poll(
@@ -126,7 +128,9 @@ impl Guest for Component {
         let code = crate::secret::Secret::new(device.device_code);
         let interval = device.interval_seconds;
         let poll = crate::oauth::device::poll(&config, &code, interval, &mut wasi_http::WasiHttp);
-        match poll.map_err(convert::error_out)? {
+        let mut redactor = config.redactor();
+        redactor.add(&code);
+        match poll.map_err(|e| convert::error_out(e.redacted(&redactor)))? {
             Poll::Pending(i) => Ok(wit::DeviceStatus::Pending(i)),
             Poll::SlowDown(i) => Ok(wit::DeviceStatus::SlowDown(i)),
             Poll::Authorized(s) => Ok(wit::DeviceStatus::Authorized(convert::session_out(*s))),
@@ -136,9 +140,10 @@ impl Guest for Component {
     fn call(session: wit::Session, request: wit::Request) -> Result<wit::Response, wit::Error> {
         let session = convert::session_in(session).map_err(convert::error_out)?;
         let request = convert::request_in(request);
+        let redactor = crate::secret::Redactor::new().with_session(&session);
         crate::rest::execute(&mut wasi_http::WasiHttp, &session, &request)
             .map(convert::response_out)
-            .map_err(convert::error_out)
+            .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }
 
     fn authorize_url(request: wit::AuthorizeRequest) -> Result<wit::AuthorizeStart, wit::Error> {
@@ -231,7 +236,8 @@ mod operations {
         op: impl FnOnce(&mut WasiHttp, &Session) -> Result<T, Error>,
     ) -> Result<T, wit::Error> {
         let s = session(s)?;
-        op(&mut WasiHttp, &s).map_err(error_out)
+        let redactor = crate::secret::Redactor::new().with_session(&s);
+        op(&mut WasiHttp, &s).map_err(|e| error_out(e.redacted(&redactor)))
     }
 
     impl wit_ops::Guest for super::Component {
@@ -492,7 +498,10 @@ impl exports::salesforce::connector::tools::Guest for Component {
         arguments: String,
     ) -> Result<String, wit::Error> {
         let session = convert::session_in(session).map_err(convert::error_out)?;
+        // A tool result goes to a language model: scrubbed like an error.
+        let redactor = crate::secret::Redactor::new().with_session(&session);
         crate::tools::invoke(&mut wasi_http::WasiHttp, &session, &name, &arguments)
-            .map_err(convert::error_out)
+            .map(|out| redactor.scrub(&out))
+            .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }
 }
