@@ -180,9 +180,11 @@ impl Sender {
         connect_timeout: Duration,
     ) -> Result<Connection, Error> {
         let pinned = self.resolve.get(&format!("{}:{port}", host.to_ascii_lowercase()));
-        let connecting = match pinned {
-            Some(addr) => TcpStream::connect(*addr),
-            None => TcpStream::connect((host, port)),
+        let connecting = async {
+            match pinned {
+                Some(addr) => TcpStream::connect(*addr).await,
+                None => TcpStream::connect((host, port)).await,
+            }
         };
         let tcp = tokio::time::timeout(connect_timeout, connecting)
             .await
