@@ -39,13 +39,15 @@ pub struct Connection {
     /// Login host: https://login.salesforce.com, https://test.salesforce.com or your My Domain.
     #[arg(long, env = "SF_LOGIN_URL", global = true)]
     pub login_url: Option<String>,
-    /// The connected app's Consumer Key.
+    /// Consumer Key of the connected app or External Client App.
     #[arg(long, env = "SF_CLIENT_ID", global = true)]
     pub client_id: Option<String>,
-    /// The connected app's Consumer Secret.
+    /// Consumer Secret of the connected app or External Client App.
     #[arg(long, env = "SF_CLIENT_SECRET", global = true, hide_env_values = true)]
     pub client_secret: Option<String>,
-    /// OAuth flow; inferred from the other options when omitted.
+    /// OAuth flow. Inferred when omitted: --sfdx-url, --access-token,
+    /// --private-key (JWT bearer), --refresh-token, then password only when
+    /// both --username and --password are given, else client credentials.
     #[arg(long, env = "SF_GRANT", global = true, value_enum)]
     pub grant: Option<GrantKind>,
     #[arg(long, env = "SF_USERNAME", global = true)]
@@ -201,6 +203,12 @@ pub enum Command {
     Precompile { out: PathBuf },
 }
 
+/// Printed when a command is about to log in with the password grant.
+pub const PASSWORD_FLOW_WARNING: &str = "warning: the username-password flow is legacy and \
+blocked by default in orgs created in Summer '23 or later (Setup > OAuth and OpenID Connect \
+Settings > Allow OAuth Username-Password Flows); prefer JWT bearer (--private-key) or client \
+credentials";
+
 fn read_key(path: &PathBuf) -> Result<String, HostError> {
     std::fs::read_to_string(path)
         .map_err(|e| HostError::Usage(format!("cannot read --private-key {}: {e}", path.display())))
@@ -217,10 +225,10 @@ impl Connection {
             GrantKind::AccessToken
         } else if self.private_key.is_some() {
             GrantKind::Jwt
-        } else if self.username.is_some() && self.password.is_some() {
-            GrantKind::Password
         } else if self.refresh_token.is_some() {
             GrantKind::RefreshToken
+        } else if self.username.is_some() && self.password.is_some() {
+            GrantKind::Password
         } else {
             GrantKind::ClientCredentials
         }

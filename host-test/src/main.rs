@@ -47,6 +47,9 @@ async fn client(cli: &Cli) -> Result<Client, HostError> {
         None => None,
     };
     let config = cli.conn.config(sfdx)?;
+    if matches!(config.grant, wit::Grant::Password(_)) {
+        eprintln!("{}", cli::PASSWORD_FLOW_WARNING);
+    }
     let extra_ca_pem = match &cli.conn.ca_file {
         Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
             HostError::Usage(format!("cannot read --ca-file {}: {e}", p.display()))

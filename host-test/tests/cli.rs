@@ -32,6 +32,10 @@ async fn exit_codes_and_output() {
 
     let (code, out, err) = sf_host(&mock, &["login", "--json"]);
     assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("legacy") && err.contains("Allow OAuth Username-Password Flows"),
+        "the password grant (inferred from the username and password) warns: {err}"
+    );
     let session: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(session["instance_url"], mock.http_url());
     assert!(session["access_token"]
