@@ -2,6 +2,7 @@
 //! also read from its environment variable) and the commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 use sf_host::{wit, HostError};
 use std::path::PathBuf;
 
@@ -25,7 +26,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GrantKind {
     Password,
     Jwt,
@@ -36,6 +38,10 @@ pub enum GrantKind {
 
 #[derive(Args, Clone)]
 pub struct Connection {
+    /// A stored org (see `login --alias`): its settings and session, with
+    /// options given here overriding them.
+    #[arg(long, env = "SF_ORG", global = true)]
+    pub org: Option<String>,
     /// Login host: https://login.salesforce.com, https://test.salesforce.com or your My Domain.
     #[arg(long, env = "SF_LOGIN_URL", global = true)]
     pub login_url: Option<String>,
@@ -104,6 +110,7 @@ pub struct Connection {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
+            .field("org", &self.org)
             .field("login_url", &self.login_url)
             .field("grant", &self.grant)
             .field("username", &self.username)
@@ -116,6 +123,21 @@ pub enum Format {
     Json,
     Ndjson,
     Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct Login {
+    /// Print the access and refresh tokens.
+    #[arg(long)]
+    pub show_token: bool,
+    /// Store the org under this name (letters, digits, `-`, `_`, `.`):
+    /// settings, session and what renews it, for `--org NAME`.
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Store the client secret too (never stored otherwise; later commands
+    /// then need --client-secret or SF_CLIENT_SECRET where the app requires it).
+    #[arg(long)]
+    pub save_secret: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -131,11 +153,28 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         http_addr: std::net::SocketAddr,
     },
-    /// Authenticate and print the session (token masked unless --show-token).
-    Login {
-        #[arg(long)]
-        show_token: bool,
+    /// Authenticate and print the session (tokens masked unless --show-token);
+    /// with --alias, store the org for later `--org NAME` commands.
+    #[command(after_long_help = crate::orgs::STORAGE_HELP)]
+    Login(Login),
+    /// Revoke a stored org's token at Salesforce and forget the org.
+    ///
+    /// Needs --org NAME or --all. The refresh token is revoked when one is
+    /// stored (which ends every access token issued from it), else the
+    /// access token. When Salesforce refuses the token (already revoked or
+    /// invalid) the org is forgotten anyway and the exit code is 3; when
+    /// Salesforce cannot be reached the file is kept, so that logout can be
+    /// run again, and the exit code is 5.
+    #[command(after_long_help = crate::orgs::STORAGE_HELP)]
+    Logout {
+        /// Every stored org.
+        #[arg(long, conflicts_with = "org")]
+        all: bool,
     },
+    /// List stored orgs: alias, username, instance URL, grant, and whether a
+    /// refresh token or client secret is stored (never their values).
+    #[command(after_long_help = crate::orgs::STORAGE_HELP)]
+    Orgs,
     /// One REST call; the response body on stdout.
     Call {
         /// GET, POST, PATCH, PUT, DELETE or HEAD.
@@ -215,7 +254,7 @@ fn read_key(path: &PathBuf) -> Result<String, HostError> {
 }
 
 impl Connection {
-    fn inferred_grant(&self) -> GrantKind {
+    pub fn inferred_grant(&self) -> GrantKind {
         if let Some(g) = self.grant {
             return g;
         }

@@ -22,8 +22,9 @@ pub fn sf_host(mock: &Mock) -> Command {
 }
 
 /// No password, secret, security token, refresh token or access token (the
-/// mock's tokens start with the org id and `!AQ`), plain, URL-encoded or
-/// base64, and none of the wrong passwords the tests pass either.
+/// mock's access tokens start with the org id and `!AQ`, the refresh tokens
+/// it issues with `5Aep861mock`), plain, URL-encoded or base64, and none of
+/// the wrong passwords the tests pass either.
 pub fn assert_clean(mock: &Mock, text: &str) {
     use base64::Engine as _;
     let c = mock.credentials();
@@ -33,6 +34,7 @@ pub fn assert_clean(mock: &Mock, text: &str) {
         &c.security_token,
         &c.refresh_token,
         "00D000000000001!AQ",
+        "5Aep861mock",
         "wrong & bad",
         "Wr0ng-P4ss!",
     ];
