@@ -138,6 +138,16 @@ pub struct Login {
     /// then need --client-secret or SF_CLIENT_SECRET where the app requires it).
     #[arg(long)]
     pub save_secret: bool,
+    /// Log in with the device flow: open the URL shown on stderr, enter the
+    /// code, and approve; the session's refresh token renews it later.
+    #[arg(long)]
+    pub device: bool,
+    /// Scopes to ask for in the device flow; default the app's.
+    #[arg(long, requires = "device")]
+    pub scope: Option<String>,
+    /// Seconds to wait for the device flow's approval.
+    #[arg(long, requires = "device", default_value_t = 600)]
+    pub approval_timeout: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,11 +1,12 @@
-//! `login` (any grant; `--alias` stores the org) and
+//! `login` (any grant, or the device flow; `--alias` stores the org) and
 //! `logout` (revoke at Salesforce, forget here).
 
-use crate::cli::{Cli, GrantKind, Login};
+use crate::cli::{Cli, Connection, GrantKind, Login};
 use crate::orgs::{Alias, OrgFile, OrgStore, StoredOrg};
 use crate::output;
-use sf_host::{wit, Client, HostError};
+use sf_host::{wit, Client, Connector, HostError};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub async fn login(cli: &Cli, args: &Login) -> Result<(), HostError> {
     // `login --org NAME` logs in again with the stored settings and stores
@@ -16,8 +17,7 @@ pub async fn login(cli: &Cli, args: &Login) -> Result<(), HostError> {
         None => cli.conn.clone(),
     };
     let connector = crate::connector(cli)?;
-    let config = crate::config(&connector, &conn).await?;
-    let grant = conn.inferred_grant();
+    let (config, grant) = login_config(&connector, &conn, args.device).await?;
     let file = match target(args, stored.as_deref())? {
         Some(alias) => {
             // A secret stored before stays stored when `login --org` logs in again.
@@ -34,9 +34,13 @@ pub async fn login(cli: &Cli, args: &Login) -> Result<(), HostError> {
     }
     let options = crate::client_options(cli, file.as_ref().map(OrgFile::hook))?;
     let mut client = Client::new(connector, config, options)?;
-    let session = client.authenticate().await?.clone();
+    let session = if args.device {
+        device_login(&mut client, args).await?
+    } else {
+        client.authenticate().await?.clone()
+    };
     if let Some(file) = &file {
-        store(&mut client, file).await?;
+        store(&mut client, file, &session).await?;
     }
     if cli.json {
         println!("{}", output::session_json(&session, args.show_token));
@@ -58,14 +62,60 @@ fn target(args: &Login, stored: Option<&OrgFile>) -> Result<Option<Alias>, HostE
     }
 }
 
+/// The config to log in with, and the grant that will renew the stored org.
+async fn login_config(
+    connector: &Connector,
+    conn: &Connection,
+    device: bool,
+) -> Result<(wit::Config, GrantKind), HostError> {
+    if !device {
+        return Ok((crate::config(connector, conn).await?, conn.inferred_grant()));
+    }
+    // The device flow uses the config's app and limits, never its grant; the
+    // session it gives carries the refresh token that renews it.
+    let mut conn = conn.clone();
+    conn.grant = Some(GrantKind::ClientCredentials);
+    Ok((conn.config(None)?, GrantKind::RefreshToken))
+}
+
+async fn device_login(client: &mut Client, args: &Login) -> Result<wit::Session, HostError> {
+    let deadline = Duration::from_secs(args.approval_timeout);
+    let show = |d: &wit::DeviceAuthorization| {
+        eprintln!("Open {} and enter {}", d.verification_uri, d.user_code);
+        eprintln!("Waiting up to {} s for approval...", deadline.as_secs());
+    };
+    let session = client
+        .device_login(args.scope.as_deref(), deadline, show)
+        .await?;
+    Ok(session.clone())
+}
+
 /// The session hook stored the session as it arrived; add what only the
-/// finished login knows: who logged in.
-async fn store(client: &mut Client, file: &Arc<OrgFile>) -> Result<(), HostError> {
+/// finished login knows: who logged in, and whether a refresh token renews it.
+async fn store(
+    client: &mut Client,
+    file: &Arc<OrgFile>,
+    session: &wit::Session,
+) -> Result<(), HostError> {
     let username = match file.org().username {
         Some(known) => Some(known),
         None => username(client).await,
     };
-    let path = file.update(|org| org.username = username)?;
+    let renewable = session.refresh_token.is_some();
+    let path = file.update(|org| {
+        org.username = username;
+        if org.grant == GrantKind::RefreshToken && !renewable {
+            // A device login without the `refresh_token` scope: the session
+            // works until it expires, then the org needs a new login.
+            org.grant = GrantKind::AccessToken;
+        }
+    })?;
+    if file.org().grant == GrantKind::AccessToken {
+        eprintln!(
+            "note: org `{}` has no refresh token; log in again when its session expires",
+            file.alias()
+        );
+    }
     eprintln!(
         "stored org `{}` in {} (mode 0600)",
         file.alias(),

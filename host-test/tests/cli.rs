@@ -5,9 +5,11 @@ mod support;
 
 use serde_json::Value;
 use sf_host::mock::{Mock, MockOptions};
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 use support::assert_clean;
 
 /// Runs `sf-host -v ARGS` (every request logged to stderr) and checks that
@@ -473,4 +475,69 @@ async fn the_secret_is_stored_only_when_asked() {
     assert!(!home.join("orgs/copy.json").exists());
     let (code, _, err) = sf_host_at(&mock, home, &["logout"]);
     assert_eq!(code, 2, "--org or --all: {err}");
+}
+
+/// `login --device`: the code goes to stderr, the person approves, and the
+/// org is stored with the session's refresh token.
+#[tokio::test(flavor = "multi_thread")]
+async fn device_login_stores_the_org() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    // The interval is rounded up to whole seconds: one poll a second.
+    mock.knobs().set_device_interval(Duration::from_millis(1));
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let mut child = support::sf_host(&mock)
+        .env("SF_HOST_HOME", home)
+        // sf-host gives up by itself after this: the test's hang guard.
+        .args([
+            "login",
+            "--device",
+            "--alias",
+            "d",
+            "--approval-timeout",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sf-host runs");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (lines, seen) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut err = String::new();
+    let user_code = loop {
+        let line = seen
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("no device code shown ({e}): {err}"));
+        err.push_str(&line);
+        err.push('\n');
+        if let Some((_, code)) = line.split_once(" and enter ") {
+            assert!(
+                line.starts_with(&format!("Open {}/", mock.http_url())),
+                "{line}"
+            );
+            break code.trim().to_string();
+        }
+    };
+    assert!(mock.approve_device(&user_code), "{user_code}");
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    err.extend(seen.try_iter().map(|l| l + "\n"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{err}");
+    assert_clean(&mock, &stdout);
+    assert_clean(&mock, &err);
+
+    let org = stored(home, "d");
+    assert_eq!(org["grant"], "refresh-token");
+    assert!(org["refresh_token"].as_str().unwrap().starts_with("5Aep"));
+    assert_eq!(org["username"], mock.credentials().username.as_str());
+    let logins = mock.token_requests();
+    let (code, _, err) = sf_host_at(&mock, home, &["query", QUERY, "--org", "d"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mock.token_requests(), logins);
 }
