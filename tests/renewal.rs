@@ -40,8 +40,16 @@ async fn three_expiries_in_a_row_under_rotation_never_reuse_a_refresh_token() {
         assert!(!seen.contains(&newest), "round {round}: not rotated");
         seen.push(newest);
     }
-    assert_eq!(mock.refresh_token_reuses(), 0, "no refresh token sent twice");
-    assert_eq!(mock.token_requests_for("refresh_token"), 4, "one login, three renewals");
+    assert_eq!(
+        mock.refresh_token_reuses(),
+        0,
+        "no refresh token sent twice"
+    );
+    assert_eq!(
+        mock.token_requests_for("refresh_token"),
+        4,
+        "one login, three renewals"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -49,7 +57,10 @@ async fn a_reused_refresh_token_is_refused_and_revokes_the_family() {
     let mock = mock().await;
     let first = mock.issue_refresh_token();
     let mut client = refresh_client(&mock, &first);
-    client.authenticate().await.expect("login rotates the token");
+    client
+        .authenticate()
+        .await
+        .expect("login rotates the token");
 
     // Someone replays the original token, as a host that dropped the
     // rotated one would.
@@ -64,7 +75,10 @@ async fn a_reused_refresh_token_is_refused_and_revokes_the_family() {
     assert_eq!(mock.refresh_token_reuses(), 1);
     // Salesforce revokes the whole family: the honest client is out too.
     let err = component_error(client.call(&get(LIMITS)).await);
-    assert!(matches!(err, wit::Error::AuthenticationFailed(_)), "{err:?}");
+    assert!(
+        matches!(err, wit::Error::AuthenticationFailed(_)),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,7 +89,10 @@ async fn a_refused_session_logs_in_once_and_never_again() {
     for _ in 0..3 {
         match component_error(client.call(&get(LIMITS)).await) {
             wit::Error::SessionRefused(r) => {
-                assert_eq!((r.status, r.error_code.as_str()), (401, "INVALID_SESSION_ID"));
+                assert_eq!(
+                    (r.status, r.error_code.as_str()),
+                    (401, "INVALID_SESSION_ID")
+                );
                 assert!(r.hint.contains("api"), "{}", r.hint);
             }
             other => panic!("{other:?}"),
@@ -102,10 +119,13 @@ fn audiences(mock: &Mock) -> Vec<String> {
         .iter()
         .filter(|r| r.path == "/services/oauth2/token")
         .filter_map(|r| {
-            let form: Vec<(String, String)> = form_urlencoded::parse(&r.body).into_owned().collect();
+            let form: Vec<(String, String)> =
+                form_urlencoded::parse(&r.body).into_owned().collect();
             let assertion = form.iter().find(|(k, _)| k == "assertion")?.1.clone();
             let claims = assertion.split('.').nth(1)?.to_string();
-            let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).ok()?;
+            let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(claims)
+                .ok()?;
             let v: serde_json::Value = serde_json::from_slice(&json).ok()?;
             Some(v["aud"].as_str()?.to_string())
         })
@@ -117,27 +137,46 @@ async fn jwt_on_a_my_domain_login_url_uses_the_documented_audience() {
     let mock = mock().await;
     let port = mock.https_url().rsplit(':').next().unwrap().to_string();
     let my_domain = format!("https://acme.my.salesforce.com:{port}");
-    mock.knobs().set_instance_url_override(Some(my_domain.clone()));
+    mock.knobs()
+        .set_instance_url_override(Some(my_domain.clone()));
     let mut options = options(&mock);
-    let addr = mock.https_url().trim_start_matches("https://").parse().unwrap();
-    options.resolve.insert(format!("acme.my.salesforce.com:{port}"), addr);
+    let addr = mock
+        .https_url()
+        .trim_start_matches("https://")
+        .parse()
+        .unwrap();
+    options
+        .resolve
+        .insert(format!("acme.my.salesforce.com:{port}"), addr);
     let cfg = config(&mock, &my_domain, jwt_grant(&mock, false));
     let mut client = sf_host::Client::new(connector(), cfg, options).unwrap();
     let session = client.authenticate().await.expect("JWT on My Domain");
     assert_eq!(session.instance_url, my_domain);
     assert_eq!(audiences(&mock), ["https://login.salesforce.com"]);
-    client.call(&get(LIMITS)).await.expect("a call on the My Domain");
+    client
+        .call(&get(LIMITS))
+        .await
+        .expect("a call on the My Domain");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_audience_refusal_tries_the_next_candidate_once() {
     let mock = mock().await;
     mock.knobs().set_sandbox(true);
-    let mut client = client(&mock, config(&mock, &mock.http_url(), jwt_grant(&mock, false)));
-    client.authenticate().await.expect("sandbox audience on the second try");
+    let mut sandbox = client(
+        &mock,
+        config(&mock, &mock.http_url(), jwt_grant(&mock, false)),
+    );
+    sandbox
+        .authenticate()
+        .await
+        .expect("sandbox audience on the second try");
     assert_eq!(
         audiences(&mock),
-        ["https://login.salesforce.com", "https://test.salesforce.com"]
+        [
+            "https://login.salesforce.com",
+            "https://test.salesforce.com"
+        ]
     );
 
     mock.clear_requests();
@@ -148,11 +187,20 @@ async fn an_audience_refusal_tries_the_next_candidate_once() {
     let mut client = client(&mock, config(&mock, &mock.http_url(), grant));
     match component_error(client.authenticate().await) {
         wit::Error::AuthenticationFailed(f) => {
-            assert!(f.description.contains("audiences tried: https://login.salesforce.com"), "{}", f.description);
+            assert!(
+                f.description
+                    .contains("audiences tried: https://login.salesforce.com"),
+                "{}",
+                f.description
+            );
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(audiences(&mock).len(), 1, "a given audience is the only one tried");
+    assert_eq!(
+        audiences(&mock).len(),
+        1,
+        "a given audience is the only one tried"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -168,12 +216,18 @@ async fn device_flow_then_logout() {
         .expect("device login")
         .clone();
     assert!(session.refresh_token.is_some());
-    client.call(&get(LIMITS)).await.expect("a call with the device session");
+    client
+        .call(&get(LIMITS))
+        .await
+        .expect("a call with the device session");
 
     client.revoke().await.expect("revoked");
     assert_eq!(mock.revocations(), 1);
     let mut stale = password_client(&mock);
     stale.restore_session(session);
     let err = component_error(stale.renew().await);
-    assert!(matches!(err, wit::Error::AuthenticationFailed(_)), "revoked: {err:?}");
+    assert!(
+        matches!(err, wit::Error::AuthenticationFailed(_)),
+        "revoked: {err:?}"
+    );
 }

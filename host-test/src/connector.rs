@@ -81,7 +81,19 @@ pub struct Connector {
     /// Every exported function by its name (`query-more`, `call`, …).
     funcs: HashMap<String, ComponentExportIndex>,
     path: PathBuf,
+    code: CodeSource,
     memory_peak: Option<MemoryPeak>,
+}
+
+/// Where a loaded component's machine code came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeSource {
+    /// Compiled from the `.wasm` at load.
+    Compiled,
+    /// Read from the user's cache ([`crate::code_cache`]).
+    Cache(PathBuf),
+    /// A `.cwasm` the caller passed explicitly.
+    Precompiled(PathBuf),
 }
 
 impl std::fmt::Debug for Connector {
@@ -117,55 +129,70 @@ fn engine() -> Result<Engine, HostError> {
         .map_err(|e| HostError::Load(format!("wasmtime engine: {e}")))
 }
 
-/// `<component>.<hash>.cwasm`: the hash covers the component's bytes and the
-/// engine's compatibility settings, so a rebuilt component or another
-/// wasmtime never loads stale code.
-fn cache_path(engine: &Engine, path: &Path, bytes: &[u8]) -> PathBuf {
-    use sha2::{Digest, Sha256};
-    use std::hash::{Hash, Hasher};
-    let mut compat = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut compat);
-    let mut h = Sha256::new();
-    h.update(bytes);
-    h.update(compat.finish().to_le_bytes());
-    let digest = h.finalize();
-    let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{tag}.cwasm"));
-    path.with_file_name(name)
-}
-
 impl Connector {
-    /// Loads `path` (a `.wasm` component, or a `.cwasm` from [`Connector::precompile`]).
+    /// Loads the component at `path` (a `.wasm`), compiling it or taking
+    /// its compiled code from the user's cache ([`crate::code_cache`]). A
+    /// `.cwasm` is refused here: see [`Connector::load_precompiled`].
     pub fn load(path: &Path) -> Result<Self, HostError> {
+        Self::load_with_cache(path, crate::code_cache::default_dir().as_deref())
+    }
+
+    /// As [`Connector::load`], with compiled code kept in `cache` (used only
+    /// if it is the user's own and closed to others; `None`: compile every
+    /// time).
+    pub fn load_with_cache(path: &Path, cache: Option<&Path>) -> Result<Self, HostError> {
+        if path.extension().is_some_and(|e| e == "cwasm") {
+            return Err(HostError::Load(format!(
+                "{} is precompiled native code, which runs unchecked; load a .wasm, or pass it \
+                 explicitly as precompiled (sf-host --precompiled, Connector::load_precompiled) \
+                 if you trust whoever wrote it",
+                path.display()
+            )));
+        }
         let engine = engine()?;
         let bytes = std::fs::read(path).map_err(|e| {
             HostError::Load(format!("cannot read component {}: {e}", path.display()))
         })?;
-        let component = if path.extension().is_some_and(|e| e == "cwasm") {
-            Self::deserialize(&engine, path)?
-        } else {
-            let cached = cache_path(&engine, path, &bytes);
-            match Self::deserialize(&engine, &cached) {
-                Ok(c) => c,
-                Err(_) => {
-                    let component = Component::new(&engine, &bytes).map_err(|e| {
-                        HostError::Load(format!(
-                            "{} is not a loadable component: {e}",
-                            path.display()
-                        ))
-                    })?;
-                    // Best effort: a read-only directory only costs the next start.
-                    if let Ok(serialized) = component.serialize() {
-                        let tmp = cached.with_extension("tmp");
-                        if std::fs::write(&tmp, serialized).is_ok() {
-                            let _ = std::fs::rename(&tmp, &cached);
-                        }
-                    }
-                    component
+        let entry = cache
+            .and_then(crate::code_cache::usable)
+            .map(|dir| crate::code_cache::entry(&dir, &engine, &bytes));
+        let cached = entry
+            .as_deref()
+            .filter(|e| e.exists())
+            .and_then(|e| Self::deserialize(&engine, e).ok());
+        let (component, code) = match cached {
+            Some(c) => (c, CodeSource::Cache(entry.clone().unwrap_or_default())),
+            None => {
+                let component = Component::new(&engine, &bytes).map_err(|e| {
+                    HostError::Load(format!(
+                        "{} is not a loadable component: {e}",
+                        path.display()
+                    ))
+                })?;
+                if let (Some(entry), Ok(code)) = (&entry, component.serialize()) {
+                    crate::code_cache::store(entry, &code);
                 }
+                (component, CodeSource::Compiled)
             }
         };
+        Self::from_component(engine, component, path, code)
+    }
+
+    /// Loads a `.cwasm` written by [`Connector::precompile`]. It is native
+    /// code that runs as it is: pass only a file you wrote or trust.
+    pub fn load_precompiled(path: &Path) -> Result<Self, HostError> {
+        let engine = engine()?;
+        let component = Self::deserialize(&engine, path)?;
+        let code = CodeSource::Precompiled(path.to_path_buf());
+        Self::from_component(engine, component, path, code)
+    }
+
+    fn from_component(
+        engine: Engine,
+        component: Component,
+        path: &Path,
+        code: CodeSource,
+    ) -> Result<Self, HostError> {
         let mut linker = Linker::<HostState>::new(&engine);
         link_imports(&mut linker).map_err(|e| HostError::Load(format!("linking WASI: {e}")))?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {
@@ -183,8 +210,14 @@ impl Connector {
             pre,
             funcs,
             path: path.to_path_buf(),
+            code,
             memory_peak: None,
         })
+    }
+
+    /// Where this component's machine code came from.
+    pub fn code_source(&self) -> &CodeSource {
+        &self.code
     }
 
     fn deserialize(engine: &Engine, path: &Path) -> Result<Component, HostError> {

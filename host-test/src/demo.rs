@@ -1,5 +1,6 @@
-//! `sf-host demo`: every grant, a paged query and writes against the
-//! embedded mock, printed as a transcript a newcomer can follow.
+//! `sf-host demo`: every OAuth flow (recommended first), renewal with
+//! rotation, a paged query and writes against the embedded mock, printed as
+//! a transcript a newcomer can follow.
 
 use serde_json::Value;
 use sf_host::mock::{Mock, MockOptions};
@@ -57,58 +58,24 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
 
     let key = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| HostError::Usage(e.to_string()));
     let (http, https) = (mock.http_url(), mock.https_url());
+    let jwt = |file: &PathBuf| -> Result<wit::Grant, HostError> {
+        Ok(wit::Grant::JwtBearer(wit::JwtBearerGrant {
+            username: creds.username.clone(),
+            private_key_pem: key(file)?,
+            audience: None,
+        }))
+    };
+    let cc = |basic_auth| wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth });
     let grants: Vec<(&str, wit::Config)> = vec![
         (
-            "password + security token (password has # & % + space é), over https",
-            mock.config(&https, mock.password_grant()),
+            "jwt-bearer (servers), PKCS#8 key signed inside the component, aud https://login.salesforce.com",
+            mock.config(&https, jwt(&creds.private_key_file)?),
         ),
-        (
-            "jwt-bearer, PKCS#8 key signed inside the component",
-            mock.config(
-                &http,
-                wit::Grant::JwtBearer(wit::JwtBearerGrant {
-                    username: creds.username.clone(),
-                    private_key_pem: key(&creds.private_key_file)?,
-                    audience: Some("https://login.salesforce.com".into()),
-                }),
-            ),
-        ),
-        (
-            "jwt-bearer, PKCS#1 key",
-            mock.config(
-                &http,
-                wit::Grant::JwtBearer(wit::JwtBearerGrant {
-                    username: creds.username.clone(),
-                    private_key_pem: key(&creds.private_key_pkcs1_file)?,
-                    audience: Some("https://login.salesforce.com".into()),
-                }),
-            ),
-        ),
-        (
-            "client-credentials, secret in the body",
-            mock.config(
-                &http,
-                wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
-            ),
-        ),
-        (
-            "client-credentials, HTTP Basic",
-            mock.config(
-                &https,
-                wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: true }),
-            ),
-        ),
-        (
-            "refresh-token",
-            mock.config(
-                &http,
-                wit::Grant::RefreshToken(wit::RefreshTokenGrant {
-                    refresh_token: creds.refresh_token.clone(),
-                }),
-            ),
-        ),
+        ("jwt-bearer, PKCS#1 key", mock.config(&http, jwt(&creds.private_key_pkcs1_file)?)),
+        ("client-credentials (servers), secret in the body", mock.config(&http, cc(false))),
+        ("client-credentials, HTTP Basic", mock.config(&https, cc(true))),
     ];
-    step("every grant");
+    step("OAuth flows, recommended first");
     let mut first_session = None;
     for (name, config) in grants {
         let mut client = Client::new(connector.clone(), config, options.clone())?;
@@ -122,10 +89,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     let redirect = "http://localhost:1717/OauthRedirect";
     let web = Client::new(
         connector.clone(),
-        mock.config(
-            &http,
-            wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
-        ),
+        mock.config(&http, cc(false)),
         options.clone(),
     )?;
     let start = web
@@ -158,12 +122,38 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     )?;
     let session = web.authenticate().await?;
     println!(
-        "ok  authorization-code + PKCE (S256)\n    {}\n    refresh token issued: {}",
+        "ok  web server + PKCE (people, with a browser)\n    {}\n    refresh token issued: {}",
         describe(session),
         session.refresh_token.is_some()
     );
+    let issued = session.refresh_token.clone();
+    let renewed = web.renew().await?;
+    println!(
+        "ok  renew: refreshed with that token; the org rotated it: {}",
+        renewed.refresh_token != issued
+    );
 
-    // A refresh token of its own: the one above was used up (rotation).
+    mock.knobs().set_device_interval(std::time::Duration::ZERO);
+    let mut device = Client::new(
+        connector.clone(),
+        mock.config(&http, cc(false)),
+        options.clone(),
+    )?;
+    let session = device
+        .device_login(
+            Some("api refresh_token"),
+            std::time::Duration::from_secs(30),
+            |d| {
+                println!("    open {} and enter {}", d.verification_uri, d.user_code);
+                mock.approve_device(&d.user_code);
+            },
+        )
+        .await?;
+    println!(
+        "ok  device flow (people, no browser here)\n    {}",
+        describe(session)
+    );
+
     let sfdx_url = format!(
         "force://{}:{}:{}@{}",
         creds.client_id,
@@ -177,6 +167,20 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         "ok  SFDX auth URL -> refresh-token\n    {}",
         describe(sfdx.authenticate().await?)
     );
+
+    let mut password = Client::new(
+        connector.clone(),
+        mock.config(&https, mock.password_grant()),
+        options.clone(),
+    )?;
+    println!(
+        "ok  password (legacy), security token appended, password has # & % + space é\n    {}",
+        describe(password.authenticate().await?)
+    );
+    mock.knobs().set_password_flow_blocked(true);
+    let err = password.authenticate().await.unwrap_err();
+    println!("    in an org created since Summer '23 it is blocked: {err}");
+    mock.knobs().set_password_flow_blocked(false);
 
     let reused = first_session.expect("at least one grant ran");
     let mut by_token = Client::new(
@@ -198,7 +202,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         options.clone(),
     )?;
     let limits = by_token
-        .call(&sf_host::get("/services/data/v62.0/limits"))
+        .call(&sf_host::get("/services/data/v66.0/limits"))
         .await?;
     println!(
         "ok  access-token reuse: GET /limits -> {} ({})",
@@ -209,12 +213,12 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     // One client for the rest, as a platform would keep it.
     let mut client = Client::new(
         connector.clone(),
-        mock.config(&http, mock.password_grant()),
+        mock.config(&http, jwt(&creds.private_key_file)?),
         options.clone(),
     )?;
 
     step("paged query");
-    let mut request = sf_host::get("/services/data/v62.0/query");
+    let mut request = sf_host::get("/services/data/v66.0/query");
     request.query.push((
         "q".into(),
         "SELECT Id, Name FROM Account ORDER BY Name".into(),
@@ -266,14 +270,14 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     }
 
     step("create, update, read, delete");
-    let mut create = sf_host::get("/services/data/v62.0/sobjects/Account");
+    let mut create = sf_host::get("/services/data/v66.0/sobjects/Account");
     create.method = wit::Method::Post;
     create.body = Some(r#"{"Name":"Demo Corp","Industry":"Technology"}"#.into());
     let created: Value =
         serde_json::from_str(&client.call(&create).await?.body).unwrap_or_default();
     let id = created["id"].as_str().unwrap_or_default().to_string();
     println!("POST   Account -> 201 id {id}");
-    let record = format!("/services/data/v62.0/sobjects/Account/{id}");
+    let record = format!("/services/data/v66.0/sobjects/Account/{id}");
     let mut update = sf_host::get(&record);
     update.method = wit::Method::Patch;
     update.body = Some(r#"{"Industry":"Energy"}"#.into());
@@ -296,28 +300,28 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         Ok(r) => println!("GET    deleted Account -> unexpectedly {}", r.status),
     }
 
-    step("session expiry: one re-auth, then success");
+    step("session expiry: one renewal, then success; a refusal is never renewed");
     let before = client.logins();
     mock.knobs().expire_all_sessions();
     let r = client
-        .call(&sf_host::get("/services/data/v62.0/limits"))
+        .call(&sf_host::get("/services/data/v66.0/limits"))
         .await?;
     println!(
-        "expired token -> re-authenticated {} time(s) -> {}",
+        "expired token -> renewed {} time(s) -> {}",
         client.logins() - before,
         r.status
     );
-    mock.knobs().set_persistent_401(true);
+    mock.knobs().set_session_refused(true);
     let before = client.logins();
     let err = client
-        .call(&sf_host::get("/services/data/v62.0/limits"))
+        .call(&sf_host::get("/services/data/v66.0/limits"))
         .await
         .unwrap_err();
     println!(
-        "persistent 401 -> {} re-auth, then: {err}",
+        "refused session -> {} logins, then: {err}",
         client.logins() - before
     );
-    mock.knobs().set_persistent_401(false);
+    mock.knobs().set_session_refused(false);
 
     step("errors are typed and carry no secrets");
     let mut bad = Client::new(
@@ -336,7 +340,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     println!("wrong password (exit {}): {err}", err.exit_code());
     let err = client
         .call(&sf_host::get(
-            "https://evil.example.com/services/data/v62.0/limits",
+            "https://evil.example.com/services/data/v66.0/limits",
         ))
         .await
         .unwrap_err();

@@ -24,6 +24,7 @@
 
 pub mod bindings;
 pub mod client;
+pub mod code_cache;
 pub mod connector;
 pub mod egress;
 pub mod error;

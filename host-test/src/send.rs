@@ -179,7 +179,9 @@ impl Sender {
         tls: bool,
         connect_timeout: Duration,
     ) -> Result<Connection, Error> {
-        let pinned = self.resolve.get(&format!("{}:{port}", host.to_ascii_lowercase()));
+        let pinned = self
+            .resolve
+            .get(&format!("{}:{port}", host.to_ascii_lowercase()));
         let connecting = async {
             match pinned {
                 Some(addr) => TcpStream::connect(*addr).await,

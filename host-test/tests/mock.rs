@@ -2278,11 +2278,13 @@ async fn device_flow_pending_approved_denied_slowed_and_expired() {
         );
     }
 
-    // Polled sooner than the interval; whole seconds, rounded up.
+    // The interval in whole seconds, rounded up; polled sooner than it (a
+    // minute, so no machine is slow enough to miss it): slow_down.
     mock.knobs()
         .set_device_interval(Duration::from_millis(1500));
     let start = device_start(&mock, &client_id).await;
     assert_eq!(start.json()["interval"], 2);
+    mock.knobs().set_device_interval(Duration::from_secs(60));
     let code = field(&start, "device_code");
     assert_eq!(
         oauth_error(&device_poll(&mock, &code).await).1,
@@ -2357,6 +2359,243 @@ async fn revoking_an_access_token_or_a_refresh_tokens_family() {
     assert_eq!((refresh_grant(&mock, &rt2).await.json()), expired_grant());
     assert_eq!(mock.revocations(), 3);
     assert_eq!(mock.refresh_token_reuses(), 1, "a revoked token came back");
+}
+
+// ---- query paging like a real org -------------------------------------------
+
+/// Every page of `soql` at `batchSize=200`: (records, child rows) per page, and all records.
+async fn pages_of(mock: &Mock, tok: &str, soql: &str) -> (Vec<(usize, usize)>, Vec<Value>) {
+    let mut url = format!("{V}/query?{}", q(soql));
+    let (mut pages, mut records) = (Vec::new(), Vec::new());
+    loop {
+        let req = Req::default()
+            .bearer(tok)
+            .header("Sforce-Query-Options", "batchSize=200");
+        let r = send(mock, "GET", &url, req).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let page = r.json();
+        let recs = page["records"].as_array().unwrap().clone();
+        let children: usize = recs
+            .iter()
+            .map(|rec| rec["Contacts"]["records"].as_array().map_or(0, Vec::len))
+            .sum();
+        pages.push((recs.len(), children));
+        records.extend(recs);
+        match page["nextRecordsUrl"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => return (pages, records),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn child_rows_count_toward_the_batch_size() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let (pages, records) = pages_of(
+        &mock,
+        &tok,
+        "SELECT Id, Name, (SELECT Id FROM Contacts) FROM Account ORDER BY Name",
+    )
+    .await;
+    let (_, plain) = pages_of(&mock, &tok, "SELECT Id FROM Account ORDER BY Name").await;
+    // What a real org guarantees: every record once, in order, and no empty page.
+    let ids = |recs: &[Value]| -> Vec<String> {
+        recs.iter()
+            .map(|r| r["Id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&records), ids(&plain));
+    assert!(pages.iter().all(|&(n, _)| n > 0));
+    // And the mock's rule: a page's records and child rows fit in the batch
+    // unless one record alone exceeds it; children make pages shorter.
+    assert!(
+        pages.iter().all(|&(n, kids)| n + kids <= 200 || n == 1),
+        "{pages:?}"
+    );
+    let last = pages.len() - 1;
+    assert!(pages[..last].iter().any(|&(n, _)| n < 200), "{pages:?}");
+    assert!(pages.len() > plain.len().div_ceil(200));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn query_locators_expire_when_idle_and_the_oldest_is_released() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let open = || async {
+        let req = Req::default()
+            .bearer(&tok)
+            .header("Sforce-Query-Options", "batchSize=200");
+        let r = send(
+            &mock,
+            "GET",
+            &format!("{V}/query?{}", q("SELECT Id FROM Account")),
+            req,
+        )
+        .await;
+        field(&r, "nextRecordsUrl")
+    };
+    let (m, t) = (&mock, &tok);
+    let more = |url: String| async move { send(m, "GET", &url, Req::default().bearer(t)).await };
+    let invalid = json!([{"errorCode":"INVALID_QUERY_LOCATOR","message":"invalid query locator"}]);
+
+    // Within the default 15 minutes a locator keeps working, page after page.
+    let next = open().await;
+    let r = more(next.clone()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(more(next.clone()).await.status, 200, "the same page again");
+
+    // Ten open cursors per user: the eleventh releases the oldest.
+    let mut urls = vec![next];
+    for _ in 0..10 {
+        urls.push(open().await);
+    }
+    let r = more(urls[0].clone()).await;
+    assert_eq!((r.status, r.json()), (400, invalid.clone()));
+    for url in &urls[1..] {
+        assert_eq!(more(url.clone()).await.status, 200);
+    }
+    mock.knobs().set_max_open_locators(None);
+    let mut urls = Vec::new();
+    for _ in 0..12 {
+        urls.push(open().await);
+    }
+    assert_eq!(more(urls[0].clone()).await.status, 200, "no cap");
+
+    // Idle past the TTL.
+    mock.knobs().set_locator_ttl(Some(Duration::ZERO));
+    let r = more(urls[1].clone()).await;
+    assert_eq!((r.status, r.json()), (400, invalid));
+}
+
+// ---- composite: collation and subrequest headers ----------------------------
+
+/// `POST /composite` at API `version`, answering the subresponses in request order.
+async fn composite_at(mock: &Mock, tok: &str, version: &str, body: Value) -> Vec<Value> {
+    let url = format!("/services/data/v{version}/composite");
+    let r = send(mock, "POST", &url, Req::default().bearer(tok).json(body)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["compositeResponse"].as_array().unwrap().clone()
+}
+
+/// A create, then a count that names no reference to it.
+fn create_then_count(name: &str, create_headers: Option<Value>) -> Vec<Value> {
+    let mut create = json!({"method": "POST", "url": format!("{V}/sobjects/Account"),
+        "referenceId": "create", "body": {"Name": name}});
+    if let Some(h) = create_headers {
+        create["httpHeaders"] = h;
+    }
+    let soql = format!("SELECT COUNT() FROM Account WHERE Name = '{name}'");
+    vec![
+        create,
+        json!({"method": "GET", "url": format!("{V}/query?q={soql}"), "referenceId": "count"}),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn composite_collates_unrelated_subrequests_out_of_order() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    // Collation on by default from v49: the count, unrelated to the create, ran first.
+    let subs = composite_at(
+        &mock,
+        &tok,
+        "62.0",
+        json!({"compositeRequest": create_then_count("Collate 1", None)}),
+    )
+    .await;
+    assert_eq!(
+        subs[0]["referenceId"], "create",
+        "answers stay in request order"
+    );
+    assert_eq!(subs[0]["httpStatusCode"], 201);
+    assert_eq!(subs[1]["body"]["totalSize"], 0);
+    let in_order = [
+        (
+            "62.0",
+            json!({"collateSubrequests": false, "compositeRequest": create_then_count("Collate 2", None)}),
+        ),
+        (
+            "48.0",
+            json!({"compositeRequest": create_then_count("Collate 3", None)}),
+        ),
+        (
+            "47.0",
+            json!({"collateSubrequests": true, "compositeRequest": create_then_count("Collate 4", None)}),
+        ),
+        // Subrequests with headers are not collated.
+        (
+            "62.0",
+            json!({"compositeRequest": create_then_count("Collate 5", Some(json!({"Sforce-Auto-Assign": "FALSE"})))}),
+        ),
+    ];
+    for (version, body) in in_order {
+        let subs = composite_at(&mock, &tok, version, body.clone()).await;
+        assert_eq!(subs[1]["body"]["totalSize"], 1, "v{version} {body}");
+    }
+    // An explicit reference keeps its order under collation.
+    let body = json!({"compositeRequest": [
+        {"method": "POST", "url": format!("{V}/sobjects/Account"), "referenceId": "a", "body": {"Name": "Collate 6"}},
+        {"method": "GET", "url": format!("{V}/sobjects/Account/@{{a.id}}?fields=Name"), "referenceId": "b"},
+    ]});
+    let subs = composite_at(&mock, &tok, "62.0", body).await;
+    assert_eq!(subs[1]["body"]["Name"], "Collate 6");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn composite_subrequest_headers_reach_the_resource() {
+    let mock = start().await;
+    let tok = token(&mock).await;
+    let created = send(
+        &mock,
+        "POST",
+        &format!("{V}/sobjects/Account"),
+        Req::default()
+            .bearer(&tok)
+            .json(json!({"Name": "Conditional Co"})),
+    )
+    .await;
+    let id = field(&created, "id");
+    let record = format!("{V}/sobjects/Account/{id}");
+    let patch = |reference: &str, since: &str| {
+        json!({"method": "PATCH", "url": record, "referenceId": reference,
+               "body": {"Industry": reference}, "httpHeaders": {"If-Unmodified-Since": since}})
+    };
+    let body = json!({"compositeRequest": [
+        patch("stale", "Tue, 23 Mar 2015 00:00:00 GMT"),
+        patch("fresh", "Fri, 01 Jan 2100 00:00:00 GMT"),
+        patch("garbled", "yesterday"),
+    ]});
+    let subs = composite_at(&mock, &tok, "62.0", body).await;
+    let statuses: Vec<&Value> = subs.iter().map(|s| &s["httpStatusCode"]).collect();
+    assert_eq!(statuses, [412, 204, 400]);
+    let get = |since: &str| {
+        let req = Req::default()
+            .bearer(&tok)
+            .header("If-Modified-Since", since);
+        send(&mock, "GET", &record, req)
+    };
+    let r = get("Fri, 01 Jan 2100 00:00:00 GMT").await;
+    assert_eq!((r.status, r.body.len()), (304, 0));
+    let r = get("Tue, 23 Mar 2015 00:00:00 GMT").await;
+    assert_eq!(
+        (r.status, r.json()["Industry"].clone()),
+        (200, json!("fresh"))
+    );
+
+    // Accept, Authorization and Content-Type come from the composite request only.
+    for header in ["Accept", "authorization", "Content-Type"] {
+        let body = json!({"compositeRequest": [{"method": "GET", "url": record,
+            "referenceId": "r", "httpHeaders": {header: "application/json"}}]});
+        let r = send(
+            &mock,
+            "POST",
+            &format!("{V}/composite"),
+            Req::default().bearer(&tok).json(body),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{header}");
+    }
 }
 
 // ---- chaos -------------------------------------------------------------------

@@ -167,3 +167,50 @@ fn with_tried(e: Error, tried: &[&str]) -> Error {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::testing::Scripted;
+    use crate::http::HttpResponse;
+
+    fn refused() -> Result<HttpResponse, crate::http::TransportError> {
+        Ok(HttpResponse {
+            status: 400,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"error":"invalid_grant","error_description":"audience is invalid"}"#
+                .to_vec(),
+        })
+    }
+
+    fn key() -> RsaPrivateKey {
+        let pem = include_str!("../../fuzz/fixtures/pem_key-test-keys/pkcs8-2048.pem");
+        parse_key(&Secret::new(pem)).expect("fixture key")
+    }
+
+    #[test]
+    fn an_audience_refusal_moves_on_once_and_names_what_was_tried() {
+        let config = crate::config::fixture(
+            "http://127.0.0.1:8080",
+            crate::config::Grant::ClientCredentials { basic_auth: false },
+        );
+        let settings = config.base_settings().unwrap();
+        let login = Login {
+            username: "u@x",
+            key: key(),
+            audience: None,
+        };
+        let mut t = Scripted::new(vec![refused(), refused()]);
+        let err = login
+            .run(&mut t, &settings, &crate::secret::Redactor::new(), 0)
+            .unwrap_err();
+        assert_eq!(t.sent, 2);
+        let shown = err.to_string();
+        assert!(
+            shown.contains(
+                "audiences tried: https://login.salesforce.com, https://test.salesforce.com"
+            ),
+            "{shown}"
+        );
+    }
+}

@@ -87,7 +87,7 @@ pub fn query(
     soql: &str,
     opts: &QueryOptions,
 ) -> Result<QueryPage, Error> {
-    let mut page = parse_page(rest::execute(t, s, &first_request(s, soql, opts)?)?)?;
+    let mut page = fetch(t, s, &first_request(s, soql, opts)?)?;
     follow_children(t, s, opts, &mut page)?;
     Ok(page)
 }
@@ -98,9 +98,46 @@ pub fn query_more(
     next: &str,
     opts: &QueryOptions,
 ) -> Result<QueryPage, Error> {
-    let mut page = parse_page(rest::execute(t, s, &more_request(s, next, opts)?)?)?;
+    let mut page = fetch(t, s, &more_request(s, next, opts)?)?;
     follow_children(t, s, opts, &mut page)?;
     Ok(page)
+}
+
+/// One page. A page that is not the last must bring records: a server that
+/// hands out empty pages forever would otherwise be followed forever (a
+/// well-formed org never sends one).
+fn fetch(t: &mut dyn Transport, s: &Session, req: &CallRequest) -> Result<QueryPage, Error> {
+    let page = parse_page(rest::execute(t, s, req)?)?;
+    if !page.done && page.records.is_empty() {
+        return Err(Error::unexpected(
+            200,
+            None,
+            "a query page that is not the last brought no records; the server's paging is broken",
+            b"",
+        ));
+    }
+    Ok(page)
+}
+
+/// The `nextRecordsUrl`s fetched in one call: pages that point back at one
+/// already fetched (A -> B -> A) form a loop that would never end.
+#[derive(Default)]
+struct Seen(alloc::collections::BTreeSet<String>);
+
+impl Seen {
+    fn visit(&mut self, next: &str, what: &str) -> Result<(), Error> {
+        if self.0.insert(next.to_string()) {
+            return Ok(());
+        }
+        Err(Error::unexpected(
+            200,
+            None,
+            format!(
+                "{what} leads back to a page already fetched in this call: the pages form a loop"
+            ),
+            b"",
+        ))
+    }
 }
 
 /// Completes child-relationship subqueries (`"Contacts": {"done": false,
@@ -124,10 +161,11 @@ fn follow_children(
         return Ok(());
     }
     let mut texts = Vec::with_capacity(page.records.len());
+    let mut seen = Seen::default();
     for raw in page.records.split() {
         let text = raw.get();
         texts.push(if text.contains("\"nextRecordsUrl\"") {
-            Cow::Owned(complete_children(t, s, &plain, text)?)
+            Cow::Owned(complete_children(t, s, &plain, text, &mut seen)?)
         } else {
             Cow::Borrowed(text)
         });
@@ -143,6 +181,7 @@ fn complete_children(
     s: &Session,
     plain: &QueryOptions,
     record: &str,
+    seen: &mut Seen,
 ) -> Result<String, Error> {
     let Ok(mut record) = serde_json::from_str::<Value>(record) else {
         return Ok(record.into());
@@ -160,7 +199,7 @@ fn complete_children(
             else {
                 break;
             };
-            let more = page_after(t, s, &next, plain, "a child nextRecordsUrl")?;
+            let more = page_after(t, s, &next, plain, ("a child nextRecordsUrl", seen))?;
             if let Some(Value::Array(list)) = nested.get_mut("records") {
                 let more_records: Vec<Value> =
                     serde_json::from_str(more.records.as_json()).unwrap_or_default();
@@ -176,25 +215,16 @@ fn complete_children(
     Ok(record.to_string())
 }
 
-/// The page at `next`, which must not point at itself again: a server
-/// that did would be followed forever.
+/// The page at `next`, unless this call fetched it already.
 fn page_after(
     t: &mut dyn Transport,
     s: &Session,
     next: &str,
     opts: &QueryOptions,
-    what: &str,
+    (what, seen): (&str, &mut Seen),
 ) -> Result<QueryPage, Error> {
-    let page = query_more(t, s, next, opts)?;
-    if page.next_records_url.as_deref() == Some(next) {
-        return Err(Error::unexpected(
-            200,
-            None,
-            format!("{what} points at the same page again"),
-            b"",
-        ));
-    }
-    Ok(page)
+    seen.visit(next, what)?;
+    query_more(t, s, next, opts)
 }
 
 /// Follows every page until done or `max_records`. The cap trims the last
@@ -208,6 +238,7 @@ pub fn query_all_pages(
     max_records: Option<u64>,
 ) -> Result<QueryResult, Error> {
     let max = max_records.unwrap_or(u64::MAX);
+    let mut seen = Seen::default();
     let mut page = query(t, s, soql, opts)?;
     let mut result = QueryResult {
         records: Records::default(),
@@ -238,7 +269,7 @@ pub fn query_all_pages(
         let Some(next) = next else {
             return Ok(result);
         };
-        page = page_after(t, s, &next, opts, "nextRecordsUrl")?;
+        page = page_after(t, s, &next, opts, ("nextRecordsUrl", &mut seen))?;
     }
 }
 
@@ -332,13 +363,13 @@ mod tests {
         .unwrap_err();
         assert!(
             err.to_string()
-                .contains("nextRecordsUrl points at the same page again"),
+                .contains("nextRecordsUrl leads back to a page already fetched"),
             "{err}"
         );
 
         let parent = r#"{"totalSize":1,"done":true,"records":[{"Contacts":{"totalSize":9,"done":false,
             "nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[]}}]}"#;
-        let child = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[]}"#;
+        let child = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gC-1","records":[{"Id":"003"}]}"#;
         let mut t = script(&[parent, child]);
         let err = query(
             &mut t,
@@ -348,9 +379,40 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.to_string().contains("a child nextRecordsUrl points"),
+            err.to_string()
+                .contains("a child nextRecordsUrl leads back"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn pages_that_loop_or_bring_nothing_end_the_call() {
+        let page = |url: &str, next: &str| {
+            format!(
+                r#"{{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/{next}","records":[{{"Id":"{url}"}}]}}"#
+            )
+        };
+        // A -> B -> A
+        let (a, b) = (page("first", "01gB-1"), page("b", "01gA-1"));
+        let a_again = page("a", "01gB-1");
+        let all = |t: &mut Scripted| {
+            let soql = "SELECT Id FROM Account";
+            query_all_pages(t, &session(), soql, &QueryOptions::default(), None).unwrap_err()
+        };
+        let mut t = script(&[&a, &b, &a_again, &b]);
+        let err = all(&mut t);
+        assert!(err.to_string().contains("form a loop"), "{err}");
+        assert_eq!(
+            t.sent, 3,
+            "the loop is refused before the page is fetched again"
+        );
+
+        // Fresh, empty pages forever.
+        let empty = r#"{"totalSize":9,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01gX-1","records":[]}"#;
+        let mut t = script(&[&a, empty, empty]);
+        let err = all(&mut t);
+        assert!(err.to_string().contains("brought no records"), "{err}");
+        assert_eq!(t.sent, 2);
     }
 
     #[test]

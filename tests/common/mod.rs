@@ -69,8 +69,8 @@ pub fn jwt_grant(mock: &Mock, pkcs1: bool) -> wit::Grant {
     wit::Grant::JwtBearer(wit::JwtBearerGrant {
         username: c.username.clone(),
         private_key_pem: std::fs::read_to_string(file).expect("fixture key"),
-        // The mock, like Salesforce, refuses its own URL as the audience.
-        audience: Some("https://login.salesforce.com".into()),
+        // The component's default: what Salesforce documents for the host.
+        audience: None,
     })
 }
 

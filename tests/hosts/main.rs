@@ -51,8 +51,16 @@ async fn run_host(mut cmd: Command, mock: &Mock, login_url: &str, unreachable: &
         out.status
     );
     // Renewal kept the newest refresh token: none was sent twice.
-    assert_eq!(mock.refresh_token_reuses(), 0, "{shown} reused a refresh token");
-    assert_eq!(mock.token_requests_for("refresh_token"), 3, "{shown}: login + two renewals");
+    assert_eq!(
+        mock.refresh_token_reuses(),
+        0,
+        "{shown} reused a refresh token"
+    );
+    assert_eq!(
+        mock.token_requests_for("refresh_token"),
+        3,
+        "{shown}: login + two renewals"
+    );
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
 
@@ -92,7 +100,10 @@ async fn wasmtime_reference(https: bool, unreachable: &str) -> (Value, String) {
     assert_eq!(tag("wrong-password"), "authentication-failed");
     assert_eq!(tag("unreachable"), "transport");
     assert_eq!(r["refresh-login"]["ok"]["has-refresh-token"], true);
-    assert_eq!(r["renew-expired"]["ok"], serde_json::json!({"limits-ok": true, "rotated": true}));
+    assert_eq!(
+        r["renew-expired"]["ok"],
+        serde_json::json!({"limits-ok": true, "rotated": true})
+    );
     assert_eq!(r["renew-again"]["ok"]["rotated"], true);
     assert!(r["tools"]["ok"].as_array().is_some_and(|t| t.len() >= 15));
     (doc, url)

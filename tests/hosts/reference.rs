@@ -117,7 +117,8 @@ async fn renewal(doc: &mut Doc, mock: &Mock, login_url: &str) {
         refresh_token: mock.credentials().refresh_token.clone(),
     });
     let config = mock.config(login_url, grant);
-    let mut client = Client::new(common::connector(), config, common::options(mock)).expect("client");
+    let mut client =
+        Client::new(common::connector(), config, common::options(mock)).expect("client");
     let refresh_token = |c: &Client| c.current_session().and_then(|s| s.refresh_token.clone());
     let login = doc
         .step("refresh-login", async {
@@ -134,8 +135,10 @@ async fn renewal(doc: &mut Doc, mock: &Mock, login_url: &str) {
         stale.access_token = "00D000000000001!expired".into();
         client.restore_session(stale);
         let limits = client.limits().await?;
-        Ok(json!({"limits-ok": limits.body.contains("DailyApiRequests"),
-                  "rotated": refresh_token(&client) != before}))
+        Ok(
+            json!({"limits-ok": limits.body.contains("DailyApiRequests"),
+                  "rotated": refresh_token(&client) != before}),
+        )
     })
     .await;
     doc.step("renew-again", async {

@@ -85,7 +85,7 @@ pub async fn measure(mock: &MockProcess, scratch: &Path, samples: usize) -> Prob
     });
     let connector_load_s = seconds(samples, || {
         let started = Instant::now();
-        let connector = Connector::load(&cwasm).expect("load");
+        let connector = Connector::load_precompiled(&cwasm).expect("load");
         let elapsed = started.elapsed().as_secs_f64();
         drop(connector);
         elapsed

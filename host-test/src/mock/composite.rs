@@ -1,11 +1,13 @@
-//! `/composite`: up to 25 subrequests run in order against the mock's own
-//! routes, with `@{refId.path}` references to earlier answers and
-//! `allOrNone` rollback. The whole call counts as one API request.
+//! `/composite`: up to 25 subrequests run against the mock's own routes, with
+//! `@{refId.path}` references to earlier answers, per-subrequest
+//! `httpHeaders`, `allOrNone` rollback and `collateSubrequests` (unrelated
+//! subrequests run out of order). The whole call counts as one API request.
 
 use crate::mock::errors::{self, ApiError};
 use crate::mock::rest::Internal;
 use crate::mock::sobjects::body_object;
 use crate::mock::state::{lock, Shared};
+use crate::mock::versions::ApiVersion;
 use crate::mock::Listener;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -29,6 +31,19 @@ struct Sub {
     body: Option<Value>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
+
+/// A parsed `/composite` body.
+struct Plan {
+    all_or_none: bool,
+    /// `collateSubrequests` as sent, if it was.
+    collate: Option<bool>,
+    subs: Vec<Sub>,
+}
+
+/// Subrequests inherit these from the composite request; naming one in
+/// `httpHeaders` fails the whole request with 400 (REST guide, "Composite
+/// Subrequest" and "Composite Graph: Composite Subrequest").
+const INHERITED_HEADERS: [&str; 3] = ["Accept", "Authorization", "Content-Type"];
 
 struct SubResult {
     status: u16,
@@ -57,13 +72,18 @@ fn input_error(message: impl Into<String>) -> ApiError {
     errors::rest(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", message)
 }
 
-fn parse(body: &[u8]) -> Result<(bool, Vec<Sub>), ApiError> {
+fn optional_bool(map: &Map<String, Value>, key: &str) -> Result<Option<bool>, ApiError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(input_error(format!("{key} must be a boolean"))),
+    }
+}
+
+fn parse(body: &[u8]) -> Result<Plan, ApiError> {
     let map = body_object(body)?;
-    let all_or_none = match map.get("allOrNone") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(input_error("allOrNone must be a boolean")),
-    };
+    let all_or_none = optional_bool(&map, "allOrNone")?.unwrap_or(false);
+    let collate = optional_bool(&map, "collateSubrequests")?;
     let Some(Value::Array(list)) = map.get("compositeRequest") else {
         return Err(input_error(
             "The request body must contain a compositeRequest array",
@@ -86,54 +106,149 @@ fn parse(body: &[u8]) -> Result<(bool, Vec<Sub>), ApiError> {
     }
     let mut subs: Vec<Sub> = Vec::with_capacity(list.len());
     for item in list {
-        let Value::Object(m) = item else {
-            return Err(input_error("Each subrequest must be a JSON object"));
-        };
-        let text = |k: &str| match m.get(k) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            _ => Err(input_error(format!(
-                "Each subrequest needs a non-empty string '{k}'"
-            ))),
-        };
-        let method = Method::from_bytes(text("method")?.to_ascii_uppercase().as_bytes())
-            .map_err(|_| input_error("Invalid subrequest method"))?;
-        let reference_id = text("referenceId")?;
-        if !reference_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(input_error(format!(
-                "Invalid referenceId: {reference_id}. A referenceId must be alphanumeric or underscore."
-            )));
-        }
-        if subs.iter().any(|s| s.reference_id == reference_id) {
+        let sub = parse_sub(item)?;
+        if subs.iter().any(|s| s.reference_id == sub.reference_id) {
             return Err(errors::rest(
                 StatusCode::BAD_REQUEST,
                 "INVALID_INPUT",
-                format!("Duplicate referenceId provided in the request: {reference_id}"),
+                format!(
+                    "Duplicate referenceId provided in the request: {}",
+                    sub.reference_id
+                ),
             ));
         }
-        let mut headers = Vec::new();
-        if let Some(Value::Object(h)) = m.get("httpHeaders") {
-            for (k, v) in h {
-                let (Ok(name), Some(Ok(value))) = (
-                    HeaderName::from_bytes(k.as_bytes()),
-                    v.as_str().map(HeaderValue::from_str),
-                ) else {
-                    return Err(input_error(format!("Invalid subrequest header: {k}")));
-                };
-                headers.push((name, value));
-            }
-        }
-        subs.push(Sub {
-            method,
-            url: text("url")?,
-            reference_id,
-            body: m.get("body").filter(|b| !b.is_null()).cloned(),
-            headers,
-        });
+        subs.push(sub);
     }
-    Ok((all_or_none, subs))
+    Ok(Plan {
+        all_or_none,
+        collate,
+        subs,
+    })
+}
+
+fn parse_sub(item: &Value) -> Result<Sub, ApiError> {
+    let Value::Object(m) = item else {
+        return Err(input_error("Each subrequest must be a JSON object"));
+    };
+    let text = |k: &str| match m.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(input_error(format!(
+            "Each subrequest needs a non-empty string '{k}'"
+        ))),
+    };
+    let method = Method::from_bytes(text("method")?.to_ascii_uppercase().as_bytes())
+        .map_err(|_| input_error("Invalid subrequest method"))?;
+    let reference_id = text("referenceId")?;
+    if !reference_id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(input_error(format!(
+            "Invalid referenceId: {reference_id}. A referenceId must be alphanumeric or underscore."
+        )));
+    }
+    Ok(Sub {
+        method,
+        url: text("url")?,
+        reference_id,
+        body: m.get("body").filter(|b| !b.is_null()).cloned(),
+        headers: sub_headers(m.get("httpHeaders"))?,
+    })
+}
+
+fn sub_headers(h: Option<&Value>) -> Result<Vec<(HeaderName, HeaderValue)>, ApiError> {
+    let Some(Value::Object(h)) = h else {
+        return Ok(Vec::new());
+    };
+    let mut headers = Vec::new();
+    for (k, v) in h {
+        if let Some(name) = INHERITED_HEADERS.iter().find(|n| n.eq_ignore_ascii_case(k)) {
+            // Status from the guide; error code and message are our choice.
+            return Err(errors::rest(
+                StatusCode::BAD_REQUEST,
+                "INVALID_INPUT",
+                format!("A subrequest can't set the {name} header; it inherits it from the composite request."),
+            ));
+        }
+        let (Ok(name), Some(Ok(value))) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            v.as_str().map(HeaderValue::from_str),
+        ) else {
+            return Err(input_error(format!("Invalid subrequest header: {k}")));
+        };
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+// ---- collateSubrequests ------------------------------------------------------
+
+/// Whether unrelated subrequests may be collated: an option from 48.0,
+/// default false in 48.0 and true from 49.0 (REST guide, "Composite Request Body").
+fn collates(sent: Option<bool>, version: u32) -> bool {
+    match version {
+        0..=47 => false,
+        48 => sent.unwrap_or(false),
+        _ => sent.unwrap_or(true),
+    }
+}
+
+/// The referenceIds that `@{…}` expressions in `s` name.
+fn mentions(s: &str, out: &mut Vec<String>) {
+    let mut rest = s;
+    while let Some(start) = rest.find("@{") {
+        let after = &rest[start + 2..];
+        let end = after.find(['.', '[', '}']).unwrap_or(after.len());
+        out.push(after[..end].to_string());
+        rest = &after[end..];
+    }
+}
+
+fn mentions_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => mentions(s, out),
+        Value::Array(a) => a.iter().for_each(|x| mentions_in(x, out)),
+        Value::Object(m) => m.values().for_each(|x| mentions_in(x, out)),
+        _ => {}
+    }
+}
+
+/// The order subrequests run in. Without collation, as sent. With it, "the
+/// order of execution is not guaranteed (unless there is an explicit
+/// dependency between the subrequests)", and "subrequests that contain valid
+/// HTTP headers are not collated" (REST guide, "Composite Request Body").
+/// So the mock runs those with headers, and each one that references or is
+/// referenced by another, first and as sent; then the unrelated rest in
+/// reverse, so a client relying on the sent order without a reference finds out.
+fn execution_order(subs: &[Sub], collate: bool) -> Vec<usize> {
+    if !collate {
+        return (0..subs.len()).collect();
+    }
+    let named: Vec<Vec<String>> = subs
+        .iter()
+        .map(|s| {
+            let mut out = Vec::new();
+            mentions(&s.url, &mut out);
+            if let Some(b) = &s.body {
+                mentions_in(b, &mut out);
+            }
+            out
+        })
+        .collect();
+    let related = |i: usize| {
+        let id = &subs[i].reference_id;
+        !subs[i].headers.is_empty()
+            || named[i].iter().any(|n| n != id)
+            || named
+                .iter()
+                .enumerate()
+                .any(|(j, n)| j != i && n.contains(id))
+    };
+    let (ordered, unrelated): (Vec<usize>, Vec<usize>) = (0..subs.len()).partition(|&i| related(i));
+    ordered
+        .into_iter()
+        .chain(unrelated.into_iter().rev())
+        .collect()
 }
 
 // ---- @{ref.path} references --------------------------------------------------
@@ -263,8 +378,10 @@ async fn execute(
         );
     }
     let mut builder = Request::builder().method(sub.method.clone()).uri(&url);
+    // The sub-handler sees the subrequest's own headers (If-Unmodified-Since,
+    // Sforce-Auto-Assign …); framing headers stay the mock's own.
     for (k, v) in &sub.headers {
-        if k != header::AUTHORIZATION && k != header::CONTENT_LENGTH && k != header::HOST {
+        if k != header::CONTENT_LENGTH && k != header::HOST && k != header::TRANSFER_ENCODING {
             builder = builder.header(k, v);
         }
     }
@@ -317,47 +434,35 @@ async fn execute(
 pub(crate) async fn composite(
     State(st): State<Arc<Shared>>,
     Extension(listener): Extension<Listener>,
+    Extension(version): Extension<ApiVersion>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (all_or_none, subs) = parse(&body)?;
+    let plan = parse(&body)?;
     let auth = headers.get(header::AUTHORIZATION);
+    let order = execution_order(&plan.subs, collates(plan.collate, version.major()));
     // Other clients' writes during the call are lost on rollback; fine for a test org.
-    let snapshot = all_or_none.then(|| lock(&st.store).clone());
+    let snapshot = plan.all_or_none.then(|| lock(&st.store).clone());
     let mut refs: HashMap<String, Value> = HashMap::new();
-    let mut results: Vec<SubResult> = Vec::with_capacity(subs.len());
+    let mut results: Vec<Option<SubResult>> = plan.subs.iter().map(|_| None).collect();
     let mut failed: Option<usize> = None;
-    for (i, sub) in subs.iter().enumerate() {
-        if all_or_none && failed.is_some() {
-            results.push(SubResult::rolled_back());
-            continue;
-        }
-        let resolved = substitute(&sub.url, &refs).and_then(|url| {
-            let body = sub
-                .body
-                .as_ref()
-                .map(|b| substitute_value(b, &refs))
-                .transpose()?;
-            Ok((plain(&url), body))
-        });
-        let result = match resolved {
-            Ok((url, body)) => execute(&st, &listener, auth, sub, &url, body).await,
-            Err(expr) => {
-                let id = expr.split(['.', '[']).next().unwrap_or("");
-                SubResult::error(
-                    "PROCESSING_HALTED",
-                    format!(
-                        "Invalid reference specified. No value for {expr} found in {id}. Provided referenceId ('{id}') must be the referenceId of a previous successful subrequest."
-                    ),
-                )
-            }
+    for i in order {
+        let sub = &plan.subs[i];
+        let result = if plan.all_or_none && failed.is_some() {
+            SubResult::rolled_back()
+        } else {
+            run_sub(&st, &listener, auth, sub, &refs).await
         };
         if result.status >= 400 && failed.is_none() {
             failed = Some(i);
         }
         refs.insert(sub.reference_id.clone(), result.body.clone());
-        results.push(result);
+        results[i] = Some(result);
     }
+    let mut results: Vec<SubResult> = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(SubResult::rolled_back))
+        .collect();
     if let (Some(snapshot), Some(f)) = (snapshot, failed) {
         *lock(&st.store) = snapshot;
         for (i, r) in results.iter_mut().enumerate() {
@@ -368,7 +473,7 @@ pub(crate) async fn composite(
     }
     let out: Vec<Value> = results
         .into_iter()
-        .zip(&subs)
+        .zip(&plan.subs)
         .map(|(r, s)| {
             json!({
                 "body": r.body,
@@ -382,4 +487,34 @@ pub(crate) async fn composite(
         StatusCode::OK,
         &json!({ "compositeResponse": out }),
     ))
+}
+
+/// One subrequest with its `@{…}` references resolved from earlier answers.
+async fn run_sub(
+    st: &Arc<Shared>,
+    listener: &Listener,
+    auth: Option<&HeaderValue>,
+    sub: &Sub,
+    refs: &HashMap<String, Value>,
+) -> SubResult {
+    let resolved = substitute(&sub.url, refs).and_then(|url| {
+        let body = sub
+            .body
+            .as_ref()
+            .map(|b| substitute_value(b, refs))
+            .transpose()?;
+        Ok((plain(&url), body))
+    });
+    match resolved {
+        Ok((url, body)) => execute(st, listener, auth, sub, &url, body).await,
+        Err(expr) => {
+            let id = expr.split(['.', '[']).next().unwrap_or("");
+            SubResult::error(
+                "PROCESSING_HALTED",
+                format!(
+                    "Invalid reference specified. No value for {expr} found in {id}. Provided referenceId ('{id}') must be the referenceId of a previous successful subrequest."
+                ),
+            )
+        }
+    }
 }

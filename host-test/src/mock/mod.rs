@@ -8,12 +8,15 @@
 //! SOAP `login()`, `identity` `/services/oauth2/userinfo`, `search` SOSL
 //! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`;
 //! `rest` is the session gate in front of `/services/data/vNN.N`.
-//! `sessions` keeps issued tokens.
+//! `sessions` keeps issued tokens, `cursors` query locators, and
+//! `conditional` reads conditional request headers.
 
 mod chaos;
 mod collections;
 mod composite;
+mod conditional;
 mod credentials;
+mod cursors;
 mod data;
 mod device;
 mod errors;

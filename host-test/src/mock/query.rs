@@ -1,7 +1,9 @@
 //! `/query` and `/queryAll`: run SOQL, page the result 2,000 rows at a time
-//! (or `Sforce-Query-Options: batchSize=N`), and serve `nextRecordsUrl` pages
-//! from results kept server-side under a locator.
+//! (or `Sforce-Query-Options: batchSize=N`, child rows counting toward it),
+//! and serve `nextRecordsUrl` pages from results kept server-side under a
+//! locator (see `cursors` for when a locator goes away).
 
+use crate::mock::cursors::{page_end, Row};
 use crate::mock::data::{attributes, Out, Record, Store};
 use crate::mock::errors::{self, ApiError};
 use crate::mock::soql::{self, compare_values, FieldRef, Query, Select};
@@ -16,14 +18,6 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 const DEFAULT_BATCH: usize = 2000;
-/// Old locators are dropped past this many, so a long test run cannot grow without bound.
-const MAX_CURSORS: usize = 500;
-
-/// A query result waiting for its next pages.
-pub(crate) struct Cursor {
-    rows: Arc<Vec<String>>,
-    batch: usize,
-}
 
 pub(crate) async fn query(
     State(st): State<Arc<Shared>>,
@@ -62,8 +56,9 @@ pub(crate) async fn more(
     let Ok(offset) = offset.parse::<usize>() else {
         return Err(invalid());
     };
-    let (rows, batch) = match lock(&st.cursors).get(id) {
-        Some(c) if offset < c.rows.len() => (c.rows.clone(), c.batch),
+    let ttl = st.knobs.locator_ttl();
+    let (rows, batch) = match lock(&st.cursors).touch(id, ttl) {
+        Some((rows, batch)) if offset < rows.len() => (rows, batch),
         _ => return Err(invalid()),
     };
     Ok(page(&v, id, &rows, offset, batch))
@@ -102,11 +97,14 @@ fn run(
         }
         Select::Fields(f) => f,
     };
-    let rows: Vec<String> = matched
+    let rows: Vec<Row> = matched
         .iter()
         .map(|rec| {
-            let out = row_out(&store, &parsed, fields, rec, &v.0);
-            serde_json::to_string(&out).unwrap_or_default()
+            let (out, children) = row_with_children(&store, &parsed, fields, rec, &v.0);
+            Row {
+                json: serde_json::to_string(&out).unwrap_or_default(),
+                weight: 1 + children,
+            }
         })
         .collect();
     drop(store);
@@ -114,18 +112,9 @@ fn run(
     let batch = batch_size(headers);
     let rows = Arc::new(rows);
     let locator = format!("01g{}", random_string(15, ALNUM));
-    if rows.len() > batch {
-        let mut cursors = lock(&st.cursors);
-        if cursors.len() >= MAX_CURSORS {
-            cursors.clear();
-        }
-        cursors.insert(
-            locator.clone(),
-            Cursor {
-                rows: rows.clone(),
-                batch,
-            },
-        );
+    if page_end(&rows, 0, batch) < rows.len() {
+        let (ttl, max_open) = (st.knobs.locator_ttl(), st.knobs.max_open_locators());
+        lock(&st.cursors).open(locator.clone(), rows.clone(), batch, ttl, max_open);
     }
     Ok(page(v, &locator, &rows, 0, batch))
 }
@@ -185,12 +174,24 @@ pub(crate) fn row_out(
     rec: &Record,
     version: &str,
 ) -> Out {
+    row_with_children(store, q, fields, rec, version).0
+}
+
+/// `row_out`, and how many child-relationship rows its subqueries carry.
+fn row_with_children(
+    store: &Store,
+    q: &Query,
+    fields: &[FieldRef],
+    rec: &Record,
+    version: &str,
+) -> (Out, usize) {
+    let mut children = 0;
     let mut entries = vec![(
         "attributes".to_string(),
         attributes(q.sobject, version, &rec.id),
     )];
     for (i, f) in fields.iter().enumerate() {
-        children_out(store, q, i, rec, version, &mut entries);
+        children += children_out(store, q, i, rec, version, &mut entries);
         match f {
             FieldRef::Direct(field) => {
                 entries.push((field.name.to_string(), Out::Value(rec.get(field.name))))
@@ -223,12 +224,13 @@ pub(crate) fn row_out(
             }
         }
     }
-    children_out(store, q, fields.len(), rec, version, &mut entries);
-    Out::Object(entries)
+    children += children_out(store, q, fields.len(), rec, version, &mut entries);
+    (Out::Object(entries), children)
 }
 
 /// The subqueries at select-list `position`: `"Contacts":{"totalSize":…,"done":true,"records":[…]}`,
 /// or `null` when the record has no such children, as Salesforce answers.
+/// Returns how many child rows it added.
 fn children_out(
     store: &Store,
     q: &Query,
@@ -236,7 +238,8 @@ fn children_out(
     rec: &Record,
     version: &str,
     entries: &mut Vec<(String, Out)>,
-) {
+) -> usize {
+    let mut added = 0;
     for child in q.children.iter().filter(|c| c.position == position) {
         let Select::Fields(fields) = &child.query.select else {
             continue;
@@ -247,6 +250,7 @@ fn children_out(
             false,
             |r| matches!(r.get(child.lookup.name), Value::String(p) if p == rec.id),
         );
+        added += rows.len();
         let value = if rows.is_empty() {
             Out::Value(Value::Null)
         } else {
@@ -265,10 +269,14 @@ fn children_out(
         };
         entries.push((child.rel.to_string(), value));
     }
+    added
 }
 
-fn page(v: &ApiVersion, locator: &str, rows: &[String], offset: usize, batch: usize) -> Response {
-    let end = (offset + batch).min(rows.len());
+/// The page of `rows` from `offset`: up to `batch` rows counting children,
+/// so "there is no guarantee that the requested batch size is the actual
+/// batch size" (REST guide, "Query Options Header").
+fn page(v: &ApiVersion, locator: &str, rows: &[Row], offset: usize, batch: usize) -> Response {
+    let end = page_end(rows, offset, batch);
     let done = end >= rows.len();
     let next = if done {
         String::new()
@@ -278,10 +286,16 @@ fn page(v: &ApiVersion, locator: &str, rows: &[String], offset: usize, batch: us
             v.0
         )
     };
+    let records: Vec<&str> = rows
+        .get(offset..end)
+        .unwrap_or(&[])
+        .iter()
+        .map(|r| r.json.as_str())
+        .collect();
     let body = format!(
         r#"{{"totalSize":{},"done":{done}{next},"records":[{}]}}"#,
         rows.len(),
-        rows.get(offset..end).unwrap_or(&[]).join(",")
+        records.join(",")
     );
     raw_json(body)
 }

@@ -1,13 +1,16 @@
 //! `/sobjects`: describe, create, read, update, delete, and upsert or read by
 //! external id, with Salesforce's status codes (201, 204, 300, 404 …).
 
-use crate::mock::data::{looks_like_id, record_out, sobject, Field, SObject, Store, SOBJECTS};
+use crate::mock::conditional::{self, Precondition};
+use crate::mock::data::{
+    looks_like_id, record_out, sobject, Field, Record, SObject, Store, SOBJECTS,
+};
 use crate::mock::errors::{self, ApiError};
 use crate::mock::state::{lock, Shared};
 use crate::mock::versions::ApiVersion;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 use serde_json::{json, Map, Value};
@@ -82,6 +85,7 @@ fn read(
     obj: &SObject,
     id: &str,
     raw: Option<&str>,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let fields: Vec<&'static Field> = match raw
         .and_then(|r| form_urlencoded::parse(r.as_bytes()).find(|(k, _)| k == "fields"))
@@ -113,10 +117,21 @@ fn read(
             "entity is deleted",
             &[],
         )),
-        Some(r) => Ok(errors::json(
-            StatusCode::OK,
-            &record_out(obj, &v.0, r, &fields),
-        )),
+        Some(r) => match precondition(headers, r)? {
+            Precondition::NotModified => Ok(errors::empty(StatusCode::NOT_MODIFIED)),
+            Precondition::Proceed => Ok(errors::json(
+                StatusCode::OK,
+                &record_out(obj, &v.0, r, &fields),
+            )),
+        },
+    }
+}
+
+/// The conditional request headers against the record's `LastModifiedDate`.
+fn precondition(headers: &HeaderMap, r: &Record) -> Result<Precondition, ApiError> {
+    match r.get("LastModifiedDate") {
+        Value::String(last_modified) => conditional::check(headers, &last_modified),
+        _ => Ok(Precondition::Proceed),
     }
 }
 
@@ -201,21 +216,28 @@ pub(crate) async fn get(
     Extension(v): V,
     Path((_, ty, id)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let obj = object(&ty)?;
     check_id(obj, &id)?;
-    read(&st, &v, obj, &id, raw.as_deref())
+    read(&st, &v, obj, &id, raw.as_deref(), &headers)
 }
 
 pub(crate) async fn update(
     State(st): St,
     Path((_, ty, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let obj = object(&ty)?;
     check_id(obj, &id)?;
     let map = body_object(&body)?;
-    lock(&st.store).update(obj, &id, &map)?;
+    let mut store = lock(&st.store);
+    if let Some(r) = store.get(obj, &id) {
+        // On PATCH only If-Unmodified-Since can stop the update.
+        precondition(&headers, r)?;
+    }
+    store.update(obj, &id, &map)?;
     Ok(errors::empty(StatusCode::NO_CONTENT))
 }
 
@@ -257,7 +279,7 @@ pub(crate) async fn get_by_external_id(
     let ids = lock(&st.store).find_by(obj, field, &value);
     match ids.as_slice() {
         [] => Err(errors::not_found()),
-        [id] => read(&st, &v, obj, id, raw.as_deref()),
+        [id] => read(&st, &v, obj, id, raw.as_deref(), &HeaderMap::new()),
         _ => Ok(multiple_choices(&v, obj, &ids)),
     }
 }

@@ -3,9 +3,9 @@
 
 use crate::mock::chaos::{self, Chaos, ChaosFault};
 use crate::mock::credentials::Credentials;
+use crate::mock::cursors::{self, Cursors};
 use crate::mock::data::Store;
 use crate::mock::device::Devices;
-use crate::mock::query::Cursor;
 use crate::mock::sessions::{Family, Refused, Tokens};
 use axum::http::{Method, Uri};
 use std::collections::HashMap;
@@ -87,9 +87,25 @@ impl Default for AuthKnobs {
     }
 }
 
+/// Query locator rules; see `cursors`.
+struct PagingKnobs {
+    locator_ttl: Option<Duration>,
+    max_open_locators: Option<usize>,
+}
+
+impl Default for PagingKnobs {
+    fn default() -> Self {
+        PagingKnobs {
+            locator_ttl: Some(cursors::DEFAULT_TTL),
+            max_open_locators: Some(cursors::DEFAULT_MAX_OPEN),
+        }
+    }
+}
+
 #[derive(Default)]
 struct KnobValues {
     auth: AuthKnobs,
+    paging: PagingKnobs,
     token_lifetime: Option<Duration>,
     persistent_401: bool,
     delay: Option<Duration>,
@@ -208,6 +224,18 @@ impl Knobs {
         lock(&self.values).auth.device_code_lifetime = d;
     }
 
+    /// A query locator idle this long answers `INVALID_QUERY_LOCATOR`
+    /// (default 15 minutes; `None` = never). See `cursors` for the sources.
+    pub fn set_locator_ttl(&self, ttl: Option<Duration>) {
+        lock(&self.values).paging.locator_ttl = ttl;
+    }
+
+    /// At most this many query locators stay open; opening one more releases
+    /// the oldest (default 10; `None` = no cap). See `cursors` for the sources.
+    pub fn set_max_open_locators(&self, max: Option<usize>) {
+        lock(&self.values).paging.max_open_locators = max;
+    }
+
     /// Back to defaults (issued tokens stay as they are).
     pub fn reset(&self) {
         *lock(&self.values) = KnobValues::default();
@@ -262,6 +290,12 @@ impl Knobs {
     pub(crate) fn device_code_lifetime(&self) -> Duration {
         lock(&self.values).auth.device_code_lifetime
     }
+    pub(crate) fn locator_ttl(&self) -> Option<Duration> {
+        lock(&self.values).paging.locator_ttl
+    }
+    pub(crate) fn max_open_locators(&self) -> Option<usize> {
+        lock(&self.values).paging.max_open_locators
+    }
 }
 
 /// An authorization code handed out by `Mock::issue_auth_code`.
@@ -288,7 +322,7 @@ pub(crate) struct Shared {
     api_usage: AtomicUsize,
     pub store: Mutex<Store>,
     /// Query results waiting for `nextRecordsUrl`, by locator.
-    pub cursors: Mutex<HashMap<String, Cursor>>,
+    pub cursors: Mutex<Cursors>,
 }
 
 impl Shared {

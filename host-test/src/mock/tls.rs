@@ -42,8 +42,7 @@ pub(crate) fn generate() -> io::Result<Tls> {
         "*.sandbox.my.salesforce.com",
         "*.my.site.com",
     ];
-    let mut params =
-        CertificateParams::new(names.map(str::to_string).to_vec()).map_err(io_err)?;
+    let mut params = CertificateParams::new(names.map(str::to_string).to_vec()).map_err(io_err)?;
     params
         .subject_alt_names
         .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
