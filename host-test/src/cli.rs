@@ -172,13 +172,14 @@ pub enum Command {
     /// Needs --org NAME or --all. The refresh token is revoked when one is
     /// stored (which ends every access token issued from it), else the
     /// access token. When Salesforce refuses the token (already revoked or
-    /// invalid) the org is forgotten anyway and the exit code is 3; when
-    /// Salesforce cannot be reached the file is kept, so that logout can be
-    /// run again, and the exit code is 5.
+    /// invalid) the org is forgotten anyway and the exit code is 3. When
+    /// revoking fails otherwise (no connection, timeout, rate limit) the file
+    /// is kept, so that logout can be run again, and the exit code is that
+    /// error's (5 for the network).
     #[command(after_long_help = crate::orgs::STORAGE_HELP)]
     Logout {
-        /// Every stored org.
-        #[arg(long, conflicts_with = "org")]
+        /// Every stored org (--org and SF_ORG are then ignored).
+        #[arg(long)]
         all: bool,
     },
     /// List stored orgs: alias, username, instance URL, grant, and whether a

@@ -475,6 +475,11 @@ async fn the_secret_is_stored_only_when_asked() {
     assert!(!home.join("orgs/copy.json").exists());
     let (code, _, err) = sf_host_at(&mock, home, &["logout"]);
     assert_eq!(code, 2, "--org or --all: {err}");
+    let mut command = support::sf_host(&mock);
+    command.env("SF_HOST_HOME", home).env("SF_ORG", "gone");
+    let (code, _, err) = run(&mock, command, &["logout", "--all"]);
+    assert_eq!(code, 0, "--all wins over SF_ORG: {err}");
+    assert!(!home.join("orgs/plain.json").exists());
 }
 
 /// `login --device`: the code goes to stderr, the person approves, and the
