@@ -397,6 +397,16 @@ async fn a_stored_org_renews_and_keeps_the_newest_refresh_token() {
         "the renewed session was stored"
     );
 
+    // `login --org` logs in again with the stored refresh token and keeps its successor.
+    mock.knobs().set_refresh_token_rotation(true);
+    let before = stored_refresh_token(home, "acme");
+    let (code, _, err) = sf_host_at(&mock, home, &["login", "--org", "acme"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(last_refresh_token_sent(&mock), before);
+    assert_ne!(stored_refresh_token(home, "acme"), before);
+    assert_eq!(stored(home, "acme")["username"], c.username.as_str());
+    assert_eq!(mock.refresh_token_reuses(), 0);
+
     let newest = stored_refresh_token(home, "acme");
     let (code, _, err) = sf_host_at(&mock, home, &["logout", "--org", "acme"]);
     assert_eq!(code, 0, "{err}");
