@@ -2,6 +2,7 @@
 //! also read from its environment variable) and the commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 use sf_host::{wit, HostError};
 use std::path::PathBuf;
 
@@ -25,7 +26,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GrantKind {
     Password,
     Jwt,
@@ -36,16 +38,22 @@ pub enum GrantKind {
 
 #[derive(Args, Clone)]
 pub struct Connection {
+    /// A stored org (see `login --alias`): its settings and session, with
+    /// options given here overriding them.
+    #[arg(long, env = "SF_ORG", global = true)]
+    pub org: Option<String>,
     /// Login host: https://login.salesforce.com, https://test.salesforce.com or your My Domain.
     #[arg(long, env = "SF_LOGIN_URL", global = true)]
     pub login_url: Option<String>,
-    /// The connected app's Consumer Key.
+    /// Consumer Key of the connected app or External Client App.
     #[arg(long, env = "SF_CLIENT_ID", global = true)]
     pub client_id: Option<String>,
-    /// The connected app's Consumer Secret.
+    /// Consumer Secret of the connected app or External Client App.
     #[arg(long, env = "SF_CLIENT_SECRET", global = true, hide_env_values = true)]
     pub client_secret: Option<String>,
-    /// OAuth flow; inferred from the other options when omitted.
+    /// OAuth flow. Inferred when omitted: --sfdx-url, --access-token,
+    /// --private-key (JWT bearer), --refresh-token, then password only when
+    /// both --username and --password are given, else client credentials.
     #[arg(long, env = "SF_GRANT", global = true, value_enum)]
     pub grant: Option<GrantKind>,
     #[arg(long, env = "SF_USERNAME", global = true)]
@@ -102,6 +110,7 @@ pub struct Connection {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
+            .field("org", &self.org)
             .field("login_url", &self.login_url)
             .field("grant", &self.grant)
             .field("username", &self.username)
@@ -114,6 +123,31 @@ pub enum Format {
     Json,
     Ndjson,
     Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct Login {
+    /// Print the access and refresh tokens.
+    #[arg(long)]
+    pub show_token: bool,
+    /// Store the org under this name (letters, digits, `-`, `_`, `.`):
+    /// settings, session and what renews it, for `--org NAME`.
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Store the client secret too (never stored otherwise; later commands
+    /// then need --client-secret or SF_CLIENT_SECRET where the app requires it).
+    #[arg(long)]
+    pub save_secret: bool,
+    /// Log in with the device flow: open the URL shown on stderr, enter the
+    /// code, and approve; the session's refresh token renews it later.
+    #[arg(long)]
+    pub device: bool,
+    /// Scopes to ask for in the device flow; default the app's.
+    #[arg(long, requires = "device")]
+    pub scope: Option<String>,
+    /// Seconds to wait for the device flow's approval.
+    #[arg(long, requires = "device", default_value_t = 600)]
+    pub approval_timeout: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -129,11 +163,29 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         http_addr: std::net::SocketAddr,
     },
-    /// Authenticate and print the session (token masked unless --show-token).
-    Login {
+    /// Authenticate and print the session (tokens masked unless --show-token);
+    /// with --alias, store the org for later `--org NAME` commands.
+    #[command(after_long_help = crate::orgs::STORAGE_HELP)]
+    Login(Login),
+    /// Revoke a stored org's token at Salesforce and forget the org.
+    ///
+    /// Needs --org NAME or --all. The refresh token is revoked when one is
+    /// stored (which ends every access token issued from it), else the
+    /// access token. When Salesforce refuses the token (already revoked or
+    /// invalid) the org is forgotten anyway and the exit code is 3. When
+    /// revoking fails otherwise (no connection, timeout, rate limit) the file
+    /// is kept, so that logout can be run again, and the exit code is that
+    /// error's (5 for the network).
+    #[command(after_long_help = crate::orgs::STORAGE_HELP)]
+    Logout {
+        /// Every stored org (--org and SF_ORG are then ignored).
         #[arg(long)]
-        show_token: bool,
+        all: bool,
     },
+    /// List stored orgs: alias, username, instance URL, grant, and whether a
+    /// refresh token or client secret is stored (never their values).
+    #[command(after_long_help = crate::orgs::STORAGE_HELP)]
+    Orgs,
     /// One REST call; the response body on stdout.
     Call {
         /// GET, POST, PATCH, PUT, DELETE or HEAD.
@@ -201,13 +253,19 @@ pub enum Command {
     Precompile { out: PathBuf },
 }
 
+/// Printed when a command is about to log in with the password grant.
+pub const PASSWORD_FLOW_WARNING: &str = "warning: the username-password flow is legacy and \
+blocked by default in orgs created in Summer '23 or later (Setup > OAuth and OpenID Connect \
+Settings > Allow OAuth Username-Password Flows); prefer JWT bearer (--private-key) or client \
+credentials";
+
 fn read_key(path: &PathBuf) -> Result<String, HostError> {
     std::fs::read_to_string(path)
         .map_err(|e| HostError::Usage(format!("cannot read --private-key {}: {e}", path.display())))
 }
 
 impl Connection {
-    fn inferred_grant(&self) -> GrantKind {
+    pub fn inferred_grant(&self) -> GrantKind {
         if let Some(g) = self.grant {
             return g;
         }
@@ -217,10 +275,10 @@ impl Connection {
             GrantKind::AccessToken
         } else if self.private_key.is_some() {
             GrantKind::Jwt
-        } else if self.username.is_some() && self.password.is_some() {
-            GrantKind::Password
         } else if self.refresh_token.is_some() {
             GrantKind::RefreshToken
+        } else if self.username.is_some() && self.password.is_some() {
+            GrantKind::Password
         } else {
             GrantKind::ClientCredentials
         }

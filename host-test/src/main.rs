@@ -2,12 +2,15 @@
 
 mod cli;
 mod demo;
+mod login;
+mod orgs;
 mod output;
 
 use clap::Parser;
-use cli::{Cli, Command, Format};
+use cli::{Cli, Command, Connection, Format};
+use orgs::OrgFile;
 use serde_json::Value;
-use sf_host::{wit, Client, ClientOptions, Connector, HostError};
+use sf_host::{wit, Client, ClientOptions, Connector, HostError, SessionHook};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
@@ -16,7 +19,11 @@ async fn main() {
     let cli = Cli::parse();
     // stdout belongs to MCP under `mcp`: its errors go to stderr even with --json.
     let json = cli.json && !matches!(cli.command, Command::Mcp);
-    let code = match run(cli).await {
+    // A renewal that could not be stored fails the command after its output.
+    let result = run(cli)
+        .await
+        .and_then(|()| orgs::unsaved().map_or(Ok(()), Err));
+    let code = match result {
         Ok(()) => 0,
         Err(e) => {
             if json {
@@ -40,28 +47,48 @@ fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {
     Ok(Arc::new(Connector::load(&path)?))
 }
 
-async fn client(cli: &Cli) -> Result<Client, HostError> {
-    let connector = connector(cli)?;
-    let sfdx = match &cli.conn.sfdx_url {
-        Some(url) => Some(sf_host::parse_sfdx_url(&connector, url).await?),
+/// The component config for `conn`; an SFDX auth URL is parsed by the component.
+async fn config(connector: &Connector, conn: &Connection) -> Result<wit::Config, HostError> {
+    let sfdx = match &conn.sfdx_url {
+        Some(url) => Some(sf_host::parse_sfdx_url(connector, url).await?),
         None => None,
     };
-    let config = cli.conn.config(sfdx)?;
+    conn.config(sfdx)
+}
+
+fn client_options(cli: &Cli, on_session: Option<SessionHook>) -> Result<ClientOptions, HostError> {
     let extra_ca_pem = match &cli.conn.ca_file {
         Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
             HostError::Usage(format!("cannot read --ca-file {}: {e}", p.display()))
         })?),
         None => None,
     };
-    Client::new(
-        connector,
-        config,
-        ClientOptions {
-            extra_ca_pem,
-            log: cli.verbose.then(sf_host::egress::RequestLog::stderr),
-            ..Default::default()
-        },
-    )
+    Ok(ClientOptions {
+        extra_ca_pem,
+        log: cli.verbose.then(sf_host::egress::RequestLog::stderr),
+        on_session,
+        ..Default::default()
+    })
+}
+
+/// The client for a command. With `--org` it resumes the stored session (no
+/// login until it expires) and stores every renewal.
+async fn client(cli: &Cli) -> Result<Client, HostError> {
+    let file = cli.conn.org.as_deref().map(OrgFile::open).transpose()?;
+    let conn = match &file {
+        Some(f) => f.org().options(&cli.conn)?,
+        None => cli.conn.clone(),
+    };
+    let connector = connector(cli)?;
+    let config = config(&connector, &conn).await?;
+    let password = matches!(config.grant, wit::Grant::Password(_));
+    let options = client_options(cli, file.as_ref().map(OrgFile::hook))?;
+    let mut client = Client::new(connector, config, options)?;
+    let restored = file.is_some_and(|f| f.restore(&mut client, &conn));
+    if password && !restored {
+        eprintln!("{}", cli::PASSWORD_FLOW_WARNING);
+    }
+    Ok(client)
 }
 
 fn method(raw: &str) -> Result<wit::Method, HostError> {
@@ -105,16 +132,9 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             mock.shutdown().await;
             Ok(())
         }
-        Command::Login { show_token } => {
-            let mut client = client(&cli).await?;
-            let session = client.authenticate().await?;
-            if cli.json {
-                println!("{}", output::session_json(session, *show_token));
-            } else {
-                print!("{}", output::session_text(session, *show_token));
-            }
-            Ok(())
-        }
+        Command::Login(args) => login::login(&cli, args).await,
+        Command::Logout { all } => login::logout(&cli, *all).await,
+        Command::Orgs => list_orgs(cli.json),
         Command::Call {
             method: m,
             path,
@@ -253,6 +273,29 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             Ok(())
         }
     }
+}
+
+/// `orgs`: what is stored for each org, never a token or secret. An
+/// unreadable file is reported and skipped, so one bad file hides no other.
+fn list_orgs(json: bool) -> Result<(), HostError> {
+    let store = orgs::OrgStore::locate()?;
+    let mut rows = Vec::new();
+    for alias in store.aliases()? {
+        match store.load(&alias) {
+            Ok(org) => rows.push(output::org_summary(&alias.to_string(), &org)),
+            Err(e) => eprintln!("warning: {e}"),
+        }
+    }
+    let dir = store.dir().display();
+    if json {
+        let v = serde_json::json!({"directory": dir.to_string(), "orgs": rows});
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else if rows.is_empty() {
+        eprintln!("no orgs stored in {dir}; `sf-host login --alias NAME` stores one");
+    } else {
+        print!("{}", output::orgs_table(&rows));
+    }
+    Ok(())
 }
 
 /// A JSON argument given inline or as @FILE.

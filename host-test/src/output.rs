@@ -1,5 +1,6 @@
-//! How the CLI prints sessions and query results.
+//! How the CLI prints sessions, stored orgs and query results.
 
+use crate::orgs::StoredOrg;
 use serde_json::{Map, Value};
 use sf_host::wit;
 
@@ -45,6 +46,64 @@ pub fn session_text(s: &wit::Session, show_token: bool) -> String {
             };
             out.push_str(&format!("{k:<20} {shown}\n"));
         }
+    }
+    out
+}
+
+/// One stored org for `orgs`: whether a refresh token or secret is stored,
+/// never its value.
+pub fn org_summary(alias: &str, org: &StoredOrg) -> Value {
+    serde_json::json!({
+        "alias": alias,
+        "username": org.username,
+        "instance_url": org.instance_url,
+        "login_url": org.login_url,
+        "grant": org.grant,
+        "refresh_token_stored": org.refresh_token.is_some(),
+        "client_secret_stored": org.client_secret.is_some(),
+        "private_key_file": org.private_key_file,
+    })
+}
+
+/// `org_summary` rows as aligned columns.
+pub fn orgs_table(rows: &[Value]) -> String {
+    const COLUMNS: [(&str, &str); 6] = [
+        ("ALIAS", "alias"),
+        ("USERNAME", "username"),
+        ("INSTANCE URL", "instance_url"),
+        ("GRANT", "grant"),
+        ("REFRESH TOKEN", "refresh_token_stored"),
+        ("SECRET", "client_secret_stored"),
+    ];
+    let cell = |row: &Value, key: &str| match &row[key] {
+        Value::Null => "-".to_string(),
+        Value::Bool(stored) => if *stored { "stored" } else { "-" }.to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut lines: Vec<Vec<String>> = vec![COLUMNS.iter().map(|(h, _)| h.to_string()).collect()];
+    lines.extend(
+        rows.iter()
+            .map(|r| COLUMNS.iter().map(|(_, k)| cell(r, k)).collect()),
+    );
+    let widths: Vec<usize> = (0..COLUMNS.len())
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in lines {
+        let padded: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
     }
     out
 }

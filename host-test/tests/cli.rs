@@ -3,18 +3,31 @@
 
 mod support;
 
+use serde_json::Value;
 use sf_host::mock::{Mock, MockOptions};
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 use support::assert_clean;
 
 /// Runs `sf-host -v ARGS` (every request logged to stderr) and checks that
 /// no credential, in any encoding, is in stdout or stderr unless
 /// `--show-token` asked for the token.
 fn sf_host(mock: &Mock, args: &[&str]) -> (i32, String, String) {
-    let out = support::sf_host(mock)
-        .arg("-v")
-        .args(args)
-        .output()
-        .expect("sf-host runs");
+    run(mock, support::sf_host(mock), args)
+}
+
+/// `sf_host` with its orgs stored under `home`.
+fn sf_host_at(mock: &Mock, home: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut command = support::sf_host(mock);
+    command.env("SF_HOST_HOME", home);
+    run(mock, command, args)
+}
+
+fn run(mock: &Mock, mut command: Command, args: &[&str]) -> (i32, String, String) {
+    let out = command.arg("-v").args(args).output().expect("sf-host runs");
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -32,6 +45,10 @@ async fn exit_codes_and_output() {
 
     let (code, out, err) = sf_host(&mock, &["login", "--json"]);
     assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("legacy") && err.contains("Allow OAuth Username-Password Flows"),
+        "the password grant (inferred from the username and password) warns: {err}"
+    );
     let session: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(session["instance_url"], mock.http_url());
     assert!(session["access_token"]
@@ -248,4 +265,294 @@ async fn runs_under_an_address_space_limit() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("Acme"), "{stdout}");
+}
+
+/// The org file of `alias` under `home`, parsed.
+fn stored(home: &Path, alias: &str) -> Value {
+    let text = std::fs::read_to_string(home.join("orgs").join(format!("{alias}.json"))).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn stored_refresh_token(home: &Path, alias: &str) -> String {
+    stored(home, alias)["refresh_token"]
+        .as_str()
+        .expect("a refresh token is stored")
+        .to_string()
+}
+
+/// The refresh token the last refresh-token grant request presented.
+fn last_refresh_token_sent(mock: &Mock) -> String {
+    let sent = mock.requests().into_iter().rev().find_map(|r| {
+        let form: Vec<(String, String)> = form_urlencoded::parse(&r.body).into_owned().collect();
+        let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        (r.path == "/services/oauth2/token"
+            && field("grant_type").as_deref() == Some("refresh_token"))
+        .then(|| field("refresh_token"))
+        .flatten()
+    });
+    sent.expect("a refresh-token grant was requested")
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+const QUERY: &str = "SELECT Id FROM Account LIMIT 1";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_org_renews_and_keeps_the_newest_refresh_token() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let c = mock.credentials().clone();
+
+    let login = [
+        "login",
+        "--alias",
+        "acme",
+        "--refresh-token",
+        &c.refresh_token,
+    ];
+    let (code, _, err) = sf_host_at(&mock, home, &login);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("legacy"), "no password grant: {err}");
+    let file = home.join("orgs/acme.json");
+    assert!(err.contains(&file.display().to_string()), "{err}");
+    assert_eq!((mode(&file), mode(&home.join("orgs"))), (0o600, 0o700));
+    let text = std::fs::read_to_string(&file).unwrap();
+    for absent in [
+        &c.client_secret,
+        &c.password,
+        &c.security_token,
+        "client_secret",
+        "password",
+    ] {
+        assert!(!text.contains(absent), "{absent} in {text}");
+    }
+    let org = stored(home, "acme");
+    assert_eq!(org["grant"], "refresh-token");
+    assert_eq!(org["username"], c.username.as_str());
+    assert_eq!(org["instance_url"], mock.http_url());
+    assert_eq!(org["login_url"], mock.http_url());
+    assert_eq!(org["client_id"], c.client_id.as_str());
+    assert!(org["session"]["access_token"].is_string());
+
+    let (code, out, _) = sf_host_at(&mock, home, &["orgs"]);
+    assert_eq!(code, 0);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("acme"))
+        .expect("acme listed");
+    for shown in [
+        c.username.as_str(),
+        &mock.http_url(),
+        "refresh-token",
+        "stored",
+    ] {
+        assert!(row.contains(shown), "{shown} in {row}");
+    }
+    let (code, out, _) = sf_host_at(&mock, home, &["orgs", "--json"]);
+    assert_eq!(code, 0);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    let acme = &listed["orgs"][0];
+    assert_eq!(acme["alias"], "acme");
+    assert_eq!(acme["refresh_token_stored"], true);
+    assert_eq!(acme["client_secret_stored"], false);
+
+    let logins = mock.token_requests();
+    let (code, out, err) = sf_host_at(&mock, home, &["query", QUERY, "--org", "acme"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("001"), "{out}");
+    assert_eq!(
+        mock.token_requests(),
+        logins,
+        "the stored session, no login"
+    );
+
+    // Rotation on (the mock's default): each renewal presents the stored
+    // refresh token and stores the new one; off: the same token stays.
+    for rotation in [true, true, false] {
+        mock.knobs().set_refresh_token_rotation(rotation);
+        let before = stored_refresh_token(home, "acme");
+        mock.knobs().expire_all_sessions();
+        let logins = mock.token_requests();
+        let (code, _, err) = sf_host_at(&mock, home, &["query", QUERY, "--org", "acme"]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(mock.token_requests(), logins + 1, "one renewal");
+        assert_eq!(last_refresh_token_sent(&mock), before);
+        let after = stored_refresh_token(home, "acme");
+        assert_eq!(
+            after != before,
+            rotation,
+            "the token the mock issued is stored"
+        );
+        assert_eq!(mock.refresh_token_reuses(), 0);
+    }
+    let logins = mock.token_requests();
+    let (code, _, err) = sf_host_at(&mock, home, &["query", QUERY, "--org", "acme"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        mock.token_requests(),
+        logins,
+        "the renewed session was stored"
+    );
+
+    // `login --org` logs in again with the stored refresh token and keeps its successor.
+    mock.knobs().set_refresh_token_rotation(true);
+    let before = stored_refresh_token(home, "acme");
+    let (code, _, err) = sf_host_at(&mock, home, &["login", "--org", "acme"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(last_refresh_token_sent(&mock), before);
+    assert_ne!(stored_refresh_token(home, "acme"), before);
+    assert_eq!(stored(home, "acme")["username"], c.username.as_str());
+    assert_eq!(mock.refresh_token_reuses(), 0);
+
+    let newest = stored_refresh_token(home, "acme");
+    let (code, _, err) = sf_host_at(&mock, home, &["logout", "--org", "acme"]);
+    assert_eq!(code, 0, "{err}");
+    let revokes: Vec<_> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/services/oauth2/revoke")
+        .collect();
+    assert_eq!(revokes.len(), 1);
+    let token: String = form_urlencoded::byte_serialize(newest.as_bytes()).collect();
+    assert_eq!(revokes[0].body, format!("token={token}").into_bytes());
+    assert_eq!(mock.revocations(), 1);
+    assert!(!file.exists());
+
+    let (code, _, err) = sf_host_at(&mock, home, &["query", QUERY, "--org", "acme"]);
+    assert_eq!(code, 2, "{err}");
+    let dir = home.join("orgs").display().to_string();
+    assert!(err.contains("`acme`") && err.contains(&dir), "{err}");
+    let (code, _, err) = sf_host_at(&mock, home, &["login", "--alias", "../acme"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("invalid org alias"), "{err}");
+}
+
+/// The client secret is stored only with --save-secret, and then renews the
+/// org with no secret in the environment. A logout whose token Salesforce
+/// refuses still forgets the org, and says so with exit code 3.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_secret_is_stored_only_when_asked() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let secret = mock.credentials().client_secret.clone();
+    let login = ["login", "--grant", "client-credentials", "--alias"];
+    let (code, _, err) = sf_host_at(&mock, home, &[&login[..], &["plain"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(!std::fs::read_to_string(home.join("orgs/plain.json"))
+        .unwrap()
+        .contains(&secret));
+    let (code, _, err) = sf_host_at(
+        &mock,
+        home,
+        &[&login[..], &["kept", "--save-secret"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(stored(home, "kept")["client_secret"], secret.as_str());
+    assert_eq!(mode(&home.join("orgs/kept.json")), 0o600);
+
+    let (_, out, _) = sf_host_at(&mock, home, &["orgs", "--json"]);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    let secret_stored: Vec<_> = listed["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["alias"].as_str().unwrap(),
+                o["client_secret_stored"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(secret_stored, [("kept", true), ("plain", false)]);
+
+    mock.knobs().expire_all_sessions();
+    let mut command = support::sf_host(&mock);
+    command
+        .env("SF_HOST_HOME", home)
+        .env_remove("SF_CLIENT_SECRET");
+    let (code, _, err) = run(&mock, command, &["query", QUERY, "--org", "kept"]);
+    assert_eq!(code, 0, "renewed with the stored secret: {err}");
+
+    std::fs::copy(home.join("orgs/kept.json"), home.join("orgs/copy.json")).unwrap();
+    assert_eq!(sf_host_at(&mock, home, &["logout", "--org", "kept"]).0, 0);
+    let (code, _, err) = sf_host_at(&mock, home, &["logout", "--org", "copy"]);
+    assert_eq!(code, 3, "the token is revoked already: {err}");
+    assert!(err.contains("forgotten"), "{err}");
+    assert!(!home.join("orgs/copy.json").exists());
+    let (code, _, err) = sf_host_at(&mock, home, &["logout"]);
+    assert_eq!(code, 2, "--org or --all: {err}");
+    let mut command = support::sf_host(&mock);
+    command.env("SF_HOST_HOME", home).env("SF_ORG", "gone");
+    let (code, _, err) = run(&mock, command, &["logout", "--all"]);
+    assert_eq!(code, 0, "--all wins over SF_ORG: {err}");
+    assert!(!home.join("orgs/plain.json").exists());
+}
+
+/// `login --device`: the code goes to stderr, the person approves, and the
+/// org is stored with the session's refresh token.
+#[tokio::test(flavor = "multi_thread")]
+async fn device_login_stores_the_org() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    // The interval is rounded up to whole seconds: one poll a second.
+    mock.knobs().set_device_interval(Duration::from_millis(1));
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let mut child = support::sf_host(&mock)
+        .env("SF_HOST_HOME", home)
+        // sf-host gives up by itself after this: the test's hang guard.
+        .args([
+            "login",
+            "--device",
+            "--alias",
+            "d",
+            "--approval-timeout",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sf-host runs");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (lines, seen) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut err = String::new();
+    let user_code = loop {
+        let line = seen
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("no device code shown ({e}): {err}"));
+        err.push_str(&line);
+        err.push('\n');
+        if let Some((_, code)) = line.split_once(" and enter ") {
+            assert!(
+                line.starts_with(&format!("Open {}/", mock.http_url())),
+                "{line}"
+            );
+            break code.trim().to_string();
+        }
+    };
+    assert!(mock.approve_device(&user_code), "{user_code}");
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    err.extend(seen.try_iter().map(|l| l + "\n"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{err}");
+    assert_clean(&mock, &stdout);
+    assert_clean(&mock, &err);
+
+    let org = stored(home, "d");
+    assert_eq!(org["grant"], "refresh-token");
+    assert!(org["refresh_token"].as_str().unwrap().starts_with("5Aep"));
+    assert_eq!(org["username"], mock.credentials().username.as_str());
+    let logins = mock.token_requests();
+    let (code, _, err) = sf_host_at(&mock, home, &["query", QUERY, "--org", "d"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mock.token_requests(), logins);
 }

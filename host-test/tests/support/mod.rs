@@ -2,10 +2,12 @@
 //! the mock's org, and the check that no secret reached its output.
 
 use sf_host::mock::Mock;
+use std::path::Path;
 use std::process::Command;
 
 /// `sf-host` with nothing inherited but the mock's org in `SF_*` variables
-/// (password grant, 3 s timeout).
+/// (password grant, 3 s timeout), and a compiled-code cache of the tests'
+/// own: with no HOME it would have none and compile the component every run.
 pub fn sf_host(mock: &Mock) -> Command {
     let c = mock.credentials();
     let mut command = Command::new(env!("CARGO_BIN_EXE_sf-host"));
@@ -17,13 +19,18 @@ pub fn sf_host(mock: &Mock) -> Command {
         .env("SF_USERNAME", &c.username)
         .env("SF_PASSWORD", &c.password)
         .env("SF_SECURITY_TOKEN", &c.security_token)
-        .env("SF_TIMEOUT_MS", "3000");
+        .env("SF_TIMEOUT_MS", "3000")
+        .env(
+            "SF_HOST_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("sf-host-compiled"),
+        );
     command
 }
 
 /// No password, secret, security token, refresh token or access token (the
-/// mock's tokens start with the org id and `!AQ`), plain, URL-encoded or
-/// base64, and none of the wrong passwords the tests pass either.
+/// mock's access tokens start with the org id and `!AQ`, the refresh tokens
+/// it issues with `5Aep861mock`), plain, URL-encoded or base64, and none of
+/// the wrong passwords the tests pass either.
 pub fn assert_clean(mock: &Mock, text: &str) {
     use base64::Engine as _;
     let c = mock.credentials();
@@ -33,6 +40,7 @@ pub fn assert_clean(mock: &Mock, text: &str) {
         &c.security_token,
         &c.refresh_token,
         "00D000000000001!AQ",
+        "5Aep861mock",
         "wrong & bad",
         "Wr0ng-P4ss!",
     ];
