@@ -101,6 +101,11 @@ pub struct Connection {
     /// The component to run; default: the one built from this repository.
     #[arg(long, env = "SF_COMPONENT", global = true)]
     pub component: Option<PathBuf>,
+    /// Run this precompiled .cwasm (from `sf-host precompile`) instead of a
+    /// component. It is native code that runs unchecked: only a file you
+    /// wrote or trust.
+    #[arg(long, global = true, conflicts_with = "component")]
+    pub precompiled: Option<PathBuf>,
     /// Extra CA certificate (PEM) to trust, e.g. the mock's ca_file.
     #[arg(long, env = "SF_CA_FILE", global = true)]
     pub ca_file: Option<PathBuf>,

@@ -39,6 +39,9 @@ async fn main() {
 }
 
 fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {
+    if let Some(cwasm) = &cli.conn.precompiled {
+        return Ok(Arc::new(Connector::load_precompiled(cwasm)?));
+    }
     let path = cli
         .conn
         .component

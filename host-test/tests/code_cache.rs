@@ -78,3 +78,43 @@ fn a_cwasm_runs_only_when_passed_as_precompiled() {
     let c = Connector::load_precompiled(&out).expect("an explicit precompiled file loads");
     assert_eq!(c.code_source(), &CodeSource::Precompiled(out));
 }
+
+#[test]
+fn the_cli_runs_a_cwasm_only_with_precompiled() {
+    let (dir, wasm) = component_with_planted_code();
+    let sf_host = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sf-host"))
+            .args(args)
+            .env("SF_HOST_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .expect("sf-host runs")
+    };
+    let planted = dir.path().join("salesforce_connector.cwasm");
+    let out = sf_host(&[
+        "--component".as_ref(),
+        planted.as_os_str(),
+        "tools".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--precompiled"));
+
+    let mine = dir.path().join("mine.cwasm");
+    let made = sf_host(&[
+        "--component".as_ref(),
+        wasm.as_os_str(),
+        "precompile".as_ref(),
+        mine.as_os_str(),
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let out = sf_host(&["--precompiled".as_ref(), mine.as_os_str(), "tools".as_ref()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("soql_query"));
+}
