@@ -10,6 +10,9 @@ use crate::send::Sender;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+/// The component's default `max-response-bytes` (32 MiB).
+const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 << 20;
+
 /// Runs one export with the current session in a fresh instance. On
 /// `session-expired` it renews once and runs it once more; a second expiry
 /// is returned, never looped on. `session-refused` is returned as it is: a
@@ -19,7 +22,7 @@ macro_rules! with_session {
         let mut renewed = false;
         loop {
             let session = $self.session().await?.clone();
-            let mut instance = $self.connector.instantiate($self.egress()).await?;
+            let mut instance = $self.instance().await?;
             let (result,) = instance.call($name, (&session, $($arg,)*)).await?;
             match result {
                 Err(wit::Error::SessionExpired(_)) if !renewed && $self.can_reauthenticate() => {
@@ -52,6 +55,12 @@ pub struct ClientOptions {
     /// `host:port` names to connect to at a fixed address instead of
     /// resolving them (curl's `--resolve`).
     pub resolve: std::collections::HashMap<String, std::net::SocketAddr>,
+    /// The longest one call may run before the host stops it (default 10
+    /// minutes); the component's own timeouts usually end it long before.
+    pub deadline: Option<std::time::Duration>,
+    /// Cap on an instance's linear memory, in bytes (default: four times
+    /// the config's `max-response-bytes` plus 64 MiB).
+    pub max_memory: Option<usize>,
 }
 
 pub struct Client {
@@ -64,6 +73,8 @@ pub struct Client {
     denied: Arc<AtomicUsize>,
     log: Option<crate::egress::RequestLog>,
     on_session: Option<SessionHook>,
+    deadline: std::time::Duration,
+    max_memory: Option<usize>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -74,6 +85,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("log", &self.log.is_some())
             .field("on_session", &self.on_session.is_some())
             .field("resolve", &self.resolve)
+            .field("deadline", &self.deadline)
+            .field("max_memory", &self.max_memory)
             .finish()
     }
 }
@@ -128,7 +141,27 @@ impl Client {
             denied: Arc::default(),
             log: options.log,
             on_session: options.on_session,
+            deadline: options
+                .deadline
+                .unwrap_or(crate::Guards::default().deadline),
+            max_memory: options.max_memory,
         })
+    }
+
+    /// A fresh instance for one call, held to this client's guards: a
+    /// deadline, and memory sized for its `max-response-bytes`.
+    async fn instance(&self) -> Result<crate::connector::Instance<'_>, HostError> {
+        let max_response = self
+            .config
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        let mut guards = crate::Guards::for_response_limit(max_response, self.deadline);
+        if let Some(max) = self.max_memory {
+            guards.max_memory = max;
+        }
+        self.connector
+            .instantiate_guarded(self.egress(), guards)
+            .await
     }
 
     fn egress(&self) -> Egress {
@@ -165,8 +198,8 @@ impl Client {
 
     /// Runs the OAuth flow now and keeps the session.
     pub async fn authenticate(&mut self) -> Result<&wit::Session, HostError> {
-        let mut instance = self.connector.instantiate(self.egress()).await?;
         self.logins += 1;
+        let mut instance = self.instance().await?;
         let (result,): (Result<wit::Session, wit::Error>,) =
             instance.call("authenticate", (&self.config,)).await?;
         let session = result?;
@@ -180,8 +213,8 @@ impl Client {
         let Some(current) = self.session.clone() else {
             return self.authenticate().await;
         };
-        let mut instance = self.connector.instantiate(self.egress()).await?;
         self.logins += 1;
+        let mut instance = self.instance().await?;
         let (result,): (Result<wit::Session, wit::Error>,) =
             instance.call("renew", (&self.config, &current)).await?;
         let session = result?;
@@ -194,7 +227,7 @@ impl Client {
         let Some(current) = self.session.take() else {
             return Ok(());
         };
-        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let mut instance = self.instance().await?;
         let (result,): (Result<(), wit::Error>,) =
             instance.call("revoke", (&self.config, &current)).await?;
         result.map_err(HostError::from)
@@ -211,7 +244,7 @@ impl Client {
         show: impl FnOnce(&wit::DeviceAuthorization),
     ) -> Result<&wit::Session, HostError> {
         let started = std::time::Instant::now();
-        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let mut instance = self.instance().await?;
         let (result,): (Result<wit::DeviceAuthorization, wit::Error>,) =
             instance.call("device-start", (&self.config, scope)).await?;
         let mut device = result?;
@@ -225,7 +258,7 @@ impl Client {
                 )));
             }
             tokio::time::sleep(wait).await;
-            let mut instance = self.connector.instantiate(self.egress()).await?;
+            let mut instance = self.instance().await?;
             let (result,): (Result<wit::DeviceStatus, wit::Error>,) = instance
                 .call("device-poll", (&self.config, &device))
                 .await?;
@@ -456,7 +489,7 @@ impl Client {
 
     /// The tool catalog (no session needed).
     pub async fn tools(&self) -> Result<Vec<tools::Tool>, HostError> {
-        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let mut instance = self.instance().await?;
         let (tools,) = instance.call("tools", ()).await?;
         Ok(tools)
     }
@@ -471,7 +504,7 @@ impl Client {
         &self,
         request: &wit::AuthorizeRequest,
     ) -> Result<wit::AuthorizeStart, HostError> {
-        let mut instance = self.connector.instantiate(self.egress()).await?;
+        let mut instance = self.instance().await?;
         let (result,): (Result<wit::AuthorizeStart, wit::Error>,) =
             instance.call("authorize-url", (request,)).await?;
         result.map_err(HostError::from)

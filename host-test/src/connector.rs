@@ -1,9 +1,10 @@
 //! Loading a build of the component: compile once (cached on disk as a
 //! precompiled `.cwasm`), then a cheap `InstancePre` instantiation per use.
 
-use crate::bindings::SalesforcePre;
+use crate::bindings::{wit, SalesforcePre};
 use crate::egress::Egress;
 use crate::error::HostError;
+pub use crate::guards::Guards;
 use crate::memory::MemoryPeak;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,7 @@ pub struct HostState {
     http: WasiHttpCtx,
     table: ResourceTable,
     egress: Egress,
-    memory_peak: Option<MemoryPeak>,
+    memory: crate::guards::MemoryLimit,
 }
 
 /// Gives `wasi:io` its view of the state: the resource table.
@@ -109,7 +110,11 @@ impl std::fmt::Debug for Connector {
 const KEEP_RESIDENT: usize = 2 << 20;
 
 fn engine() -> Result<Engine, HostError> {
-    let mut pooled = Config::new();
+    let mut plain = Config::new();
+    // Guests yield every tick, so the host's deadline holds even against
+    // one that spins (`guards`).
+    plain.epoch_interruption(true);
+    let mut pooled = plain.clone();
     // Every call gets a fresh instance: take its memory, tables and fiber
     // stack from slots reserved once instead of mapping new ones each time.
     // The defaults allow 1000 instances alive at once.
@@ -124,9 +129,11 @@ fn engine() -> Result<Engine, HostError> {
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     // The pool reserves terabytes of address space up front. Where that is
     // refused (`ulimit -v`, valgrind, some containers), map per instance.
-    Engine::new(&pooled)
-        .or_else(|_| Engine::new(&Config::new()))
-        .map_err(|e| HostError::Load(format!("wasmtime engine: {e}")))
+    let engine = Engine::new(&pooled)
+        .or_else(|_| Engine::new(&plain))
+        .map_err(|e| HostError::Load(format!("wasmtime engine: {e}")))?;
+    crate::guards::start_ticking(&engine);
+    Ok(engine)
 }
 
 impl Connector {
@@ -273,19 +280,29 @@ impl Connector {
         self
     }
 
-    /// A fresh instance whose outgoing requests go through `egress`.
+    /// A fresh instance whose outgoing requests go through `egress`, held to
+    /// the default [`Guards`].
     pub async fn instantiate(&self, egress: Egress) -> Result<Instance<'_>, HostError> {
+        self.instantiate_guarded(egress, Guards::default()).await
+    }
+
+    /// A fresh instance held to `guards`: past its deadline or its memory
+    /// cap, a call ends with a typed error instead of running on.
+    pub async fn instantiate_guarded(
+        &self,
+        egress: Egress,
+        guards: Guards,
+    ) -> Result<Instance<'_>, HostError> {
         let state = HostState {
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             egress,
-            memory_peak: self.memory_peak.clone(),
+            memory: crate::guards::MemoryLimit::new(guards.max_memory, self.memory_peak.clone()),
         };
         let mut store = Store::new(&self.engine, state);
-        if store.data().memory_peak.is_some() {
-            store.limiter(|s| s.memory_peak.as_mut().expect("checked just above"));
-        }
+        store.limiter(|s| &mut s.memory);
+        store.epoch_deadline_async_yield_and_update(1);
         let instance = self
             .pre
             .instantiate_async(&mut store)
@@ -295,6 +312,7 @@ impl Connector {
             connector: self,
             store,
             instance,
+            guards,
         })
     }
 }
@@ -326,6 +344,7 @@ pub struct Instance<'a> {
     connector: &'a Connector,
     store: Store<HostState>,
     instance: wasmtime::component::Instance,
+    guards: Guards,
 }
 
 impl Instance<'_> {
@@ -351,8 +370,23 @@ impl Instance<'_> {
                     "`{name}` in {path} does not have the type this host expects: {e:#}"
                 ))
             })?;
-        func.call_async(&mut self.store, params)
-            .await
-            .map_err(|e| HostError::Trap(format!("{name}: {e}")))
+        let deadline = self.guards.deadline;
+        let outcome =
+            tokio::time::timeout(deadline, func.call_async(&mut self.store, params)).await;
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Err(_) => Err(HostError::Component(wit::Error::Timeout(format!(
+                "`{name}` ran past the host's deadline of {} ms and was stopped",
+                deadline.as_millis()
+            )))),
+            // The component traps when the allocation it needed was refused:
+            // the cap's doing, reported as the size limit it is.
+            Ok(Err(_)) if self.store.data().memory.refused.is_some() => {
+                Err(HostError::Component(wit::Error::ResponseTooLarge(
+                    u64::try_from(self.guards.max_memory).unwrap_or(u64::MAX),
+                )))
+            }
+            Ok(Err(e)) => Err(HostError::Trap(format!("{name}: {e}"))),
+        }
     }
 }

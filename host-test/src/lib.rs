@@ -28,6 +28,7 @@ pub mod code_cache;
 pub mod connector;
 pub mod egress;
 pub mod error;
+pub mod guards;
 pub mod mcp;
 pub mod memory;
 pub mod mock;
@@ -35,7 +36,7 @@ pub mod send;
 
 pub use bindings::{ops, tools, wit};
 pub use client::{get, parse_sfdx_url, Client, ClientOptions, SessionHook, PLAIN_QUERY};
-pub use connector::{default_component_path, Connector};
+pub use connector::{default_component_path, Connector, Guards};
 pub use error::HostError;
 pub use memory::MemoryPeak;
 /// The wasmtime this host is built on, for embedders and tests.

@@ -361,6 +361,7 @@ async fn query(
     let mut stdout = std::io::stdout().lock();
     let mut page = client.query(soql, options).await?;
     let total = page.total_size;
+    let mut seen = std::collections::HashSet::new();
     loop {
         let mut batch: Vec<Value> = serde_json::from_str(&page.records)
             .map_err(|_| unexpected("a query page is not JSON"))?;
@@ -387,6 +388,12 @@ async fn query(
             break;
         }
         match page.next_records_url.take() {
+            // Pages that lead back to one already fetched would loop forever.
+            Some(next) if !seen.insert(next.clone()) => {
+                return Err(unexpected(
+                    "a nextRecordsUrl leads back to a page already fetched: the pages form a loop",
+                ))
+            }
             Some(next) => page = client.query_more(&next, options).await?,
             None => break,
         }

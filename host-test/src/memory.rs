@@ -21,25 +21,12 @@ impl MemoryPeak {
     }
 }
 
-/// Records, never refuses: a probe must not change what it measures.
-impl wasmtime::ResourceLimiter for MemoryPeak {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+impl MemoryPeak {
+    /// Notes that an instance asked to grow its memory to `desired` bytes.
+    /// Called by the store's limiter (`guards::MemoryLimit`) whether or not
+    /// the growth is allowed: a probe must not change what it measures.
+    pub fn record(&self, desired: usize) {
         self.0.fetch_max(desired, Ordering::Relaxed);
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        _desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(true)
     }
 }
 
