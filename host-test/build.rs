@@ -18,11 +18,20 @@ fn main() {
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out. A separate target
     // directory keeps the nested cargo off the outer one's lock.
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    // One per source tree: checkouts sharing a target directory (CI's clean
+    // clones, worktrees) would otherwise overwrite each other's .wasm while
+    // each one's cargo still thinks its own is fresh.
+    let tree = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        root.hash(&mut h);
+        format!("component-{:016x}", h.finish())
+    };
     let target_dir = out_dir
         .ancestors()
         .nth(4)
-        .map(|t| t.join("component"))
-        .unwrap_or_else(|| out_dir.join("component"));
+        .map(|t| t.join(&tree))
+        .unwrap_or_else(|| out_dir.join(&tree));
 
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
@@ -74,8 +83,14 @@ fn main() {
             "building the component failed; if the target is missing run `rustup target add wasm32-wasip2`"
         );
     }
-    let wasm = target_dir.join("wasm32-wasip2/component/salesforce_connector.wasm");
+    let built = "wasm32-wasip2/component/salesforce_connector.wasm";
+    let wasm = target_dir.join(built);
     println!("cargo:rustc-env=SF_COMPONENT_PATH={}", wasm.display());
+    // Also where the README points people: `target/component/...`.
+    if let Some(shared) = target_dir.parent().map(|t| t.join("component").join(built)) {
+        let _ = std::fs::create_dir_all(shared.parent().unwrap_or(&shared));
+        let _ = std::fs::copy(&wasm, &shared);
+    }
 }
 
 /// Whether the toolchain has the standard library's source, which

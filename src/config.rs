@@ -17,6 +17,8 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_RESPONSE_BYTES_RANGE: core::ops::RangeInclusive<u64> = 1024..=1024 * 1024 * 1024;
 pub const TIMEOUT_MS_RANGE: core::ops::RangeInclusive<u32> = 1..=600_000;
+pub const DEFAULT_DEADLINE_MS: u32 = 60_000;
+pub const DEADLINE_MS_RANGE: core::ops::RangeInclusive<u32> = 1..=3_600_000;
 /// Versions up to 30.0 are retired (REST answers 410 GONE).
 const OLDEST_API_MAJOR: u32 = 31;
 
@@ -72,6 +74,7 @@ pub struct Config {
     pub grant: Grant,
     pub api_version: Option<String>,
     pub timeout_ms: Option<u32>,
+    pub deadline_ms: Option<u32>,
     pub max_response_bytes: Option<u64>,
     pub retry: Option<RetryPolicy>,
     /// `host` or `host:port` entries trusted as `instance_url`.
@@ -82,6 +85,8 @@ pub struct Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub timeout_ms: u32,
+    /// The whole call: every request, retry and body read.
+    pub deadline_ms: u32,
     pub max_response_bytes: u64,
     pub retry: RetryPolicy,
 }
@@ -197,6 +202,13 @@ impl Config {
                 format!("{timeout_ms} is out of range; use 1 to 600000 milliseconds"),
             ));
         }
+        let deadline_ms = self.deadline_ms.unwrap_or(DEFAULT_DEADLINE_MS);
+        if !DEADLINE_MS_RANGE.contains(&deadline_ms) {
+            return Err(Error::config(
+                "deadline-ms",
+                format!("{deadline_ms} is out of range; use 1 to 3600000 milliseconds (1 hour)"),
+            ));
+        }
         let max_response_bytes = self
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
@@ -224,6 +236,7 @@ impl Config {
             api_version,
             limits: Limits {
                 timeout_ms,
+                deadline_ms,
                 max_response_bytes,
                 retry,
             },
@@ -354,6 +367,7 @@ pub(crate) fn fixture(login: &str, grant: Grant) -> Config {
         grant,
         api_version: None,
         timeout_ms: None,
+        deadline_ms: None,
         max_response_bytes: None,
         retry: None,
         allowed_hosts: Vec::new(),

@@ -50,6 +50,7 @@ pub(crate) fn fixture() -> Session {
         signature_verified: false,
         limits: Limits {
             timeout_ms: 1000,
+            deadline_ms: 60_000,
             max_response_bytes: 1 << 20,
             retry: crate::retry::RetryPolicy::default(),
         },

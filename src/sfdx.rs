@@ -52,6 +52,7 @@ pub fn parse(raw: &str) -> Result<Config, Error> {
         },
         api_version: None,
         timeout_ms: None,
+        deadline_ms: None,
         max_response_bytes: None,
         retry: None,
         allowed_hosts: Vec::new(),

@@ -215,6 +215,7 @@ async fn access_token_reuse_makes_no_login() {
             }),
             api_version: Some("v60.0".into()),
             timeout_ms: None,
+            deadline_ms: None,
             max_response_bytes: None,
             retry: None,
             allowed_hosts: None,

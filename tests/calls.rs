@@ -262,6 +262,7 @@ async fn a_stalled_server_times_out_within_the_bound() {
         &mock,
         wit::Config {
             timeout_ms: Some(2_000),
+            deadline_ms: None,
             max_response_bytes: None,
             retry: None,
             allowed_hosts: None,

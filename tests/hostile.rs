@@ -98,6 +98,7 @@ fn hostile_client(url: &str, deadline: Duration, max_memory: Option<usize>) -> s
         }),
         api_version: None,
         timeout_ms: Some(2_000),
+        deadline_ms: None,
         max_response_bytes: Some(512 << 20),
         retry: None,
         allowed_hosts: None,
@@ -173,4 +174,21 @@ async fn a_body_larger_than_memory_is_a_typed_error() {
     let mut client = hostile_client(&url, Duration::from_secs(60), Some(64 << 20));
     let err = component_error(client.limits().await);
     assert!(matches!(err, wit::Error::ResponseTooLarge(_)), "{err:?}");
+}
+
+/// The component's own `deadline-ms` ends a drip before the host's guard
+/// (its deadline plus a margin) has to: a `timeout` that names it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_components_deadline_ends_a_drip_first() {
+    let url = serve(|_| Reply::Drip).await;
+    let client = hostile_client(&url, Duration::from_secs(60), None);
+    let mut config = client.config().clone();
+    config.deadline_ms = Some(1_500);
+    let mut client = sf_host::Client::new(connector(), config, Default::default()).expect("client");
+    let started = Instant::now();
+    match component_error(client.limits().await) {
+        wit::Error::Timeout(m) => assert!(m.contains("deadline-ms of 1500 ms"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(30));
 }

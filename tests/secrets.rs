@@ -174,6 +174,7 @@ fn client_with_timeout(mock: &sf_host::mock::Mock, ms: u32) -> sf_host::Client {
         mock,
         wit::Config {
             timeout_ms: Some(ms),
+            deadline_ms: None,
             max_response_bytes: None,
             retry: None,
             allowed_hosts: None,

@@ -66,6 +66,7 @@ fn config(kind: GrantKind, client_secret: bool) -> Config {
         grant,
         api_version: None,
         timeout_ms: None,
+        deadline_ms: None,
         max_response_bytes: None,
         retry: None,
         allowed_hosts: Vec::new(),
@@ -139,6 +140,7 @@ fuzz_target!(|data: &[u8]| {
         api_version: "62.0".into(),
         limits: Limits {
             timeout_ms: 10_000,
+            deadline_ms: 60_000,
             max_response_bytes: 1 << 20,
             retry: Default::default(),
         },

@@ -83,6 +83,10 @@ pub struct Connection {
     pub api_version: Option<String>,
     #[arg(long, env = "SF_TIMEOUT_MS", global = true)]
     pub timeout_ms: Option<u32>,
+    /// The longest one command's call may take in all (requests, retries,
+    /// pages, body reads), in milliseconds (default 60000, at most 3600000).
+    #[arg(long, env = "SF_DEADLINE_MS", global = true)]
+    pub deadline_ms: Option<u32>,
     /// Largest response body accepted, in bytes (default 32 MiB).
     #[arg(long, env = "SF_MAX_RESPONSE_BYTES", global = true)]
     pub max_response_bytes: Option<u64>,
@@ -346,6 +350,7 @@ impl Connection {
             grant,
             api_version: self.api_version.clone(),
             timeout_ms: self.timeout_ms,
+            deadline_ms: self.deadline_ms,
             max_response_bytes: self.max_response_bytes,
             retry: self.retries.map(|max_retries| wit::RetryPolicy {
                 max_retries,

@@ -12,6 +12,11 @@ use std::sync::Arc;
 
 /// The component's default `max-response-bytes` (32 MiB).
 const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 << 20;
+/// The component's default `deadline-ms`.
+const DEFAULT_DEADLINE_MS: u32 = 60_000;
+/// How long past the component's own deadline the host waits before it
+/// stops the call itself.
+const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Runs one export with the current session in a fresh instance. On
 /// `session-expired` it renews once and runs it once more; a second expiry
@@ -55,8 +60,9 @@ pub struct ClientOptions {
     /// `host:port` names to connect to at a fixed address instead of
     /// resolving them (curl's `--resolve`).
     pub resolve: std::collections::HashMap<String, std::net::SocketAddr>,
-    /// The longest one call may run before the host stops it (default 10
-    /// minutes); the component's own timeouts usually end it long before.
+    /// The longest one call may run before the host stops it (default: the
+    /// config's `deadline-ms` plus 5 s, so the component's own deadline,
+    /// with its clearer message, normally ends it first).
     pub deadline: Option<std::time::Duration>,
     /// Cap on an instance's linear memory, in bytes (default: four times
     /// the config's `max-response-bytes` plus 64 MiB).
@@ -73,7 +79,7 @@ pub struct Client {
     denied: Arc<AtomicUsize>,
     log: Option<crate::egress::RequestLog>,
     on_session: Option<SessionHook>,
-    deadline: std::time::Duration,
+    deadline: Option<std::time::Duration>,
     max_memory: Option<usize>,
 }
 
@@ -141,9 +147,7 @@ impl Client {
             denied: Arc::default(),
             log: options.log,
             on_session: options.on_session,
-            deadline: options
-                .deadline
-                .unwrap_or(crate::Guards::default().deadline),
+            deadline: options.deadline,
             max_memory: options.max_memory,
         })
     }
@@ -155,7 +159,11 @@ impl Client {
             .config
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
-        let mut guards = crate::Guards::for_response_limit(max_response, self.deadline);
+        let deadline = self.deadline.unwrap_or_else(|| {
+            let ms = self.config.deadline_ms.unwrap_or(DEFAULT_DEADLINE_MS);
+            std::time::Duration::from_millis(ms.into()) + DEADLINE_MARGIN
+        });
+        let mut guards = crate::Guards::for_response_limit(max_response, deadline);
         if let Some(max) = self.max_memory {
             guards.max_memory = max;
         }
@@ -271,6 +279,11 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// The component config this client runs with.
+    pub fn config(&self) -> &wit::Config {
+        &self.config
     }
 
     /// The session kept now, if any.

@@ -195,6 +195,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
             }),
             api_version: None,
             timeout_ms: None,
+            deadline_ms: None,
             max_response_bytes: None,
             retry: None,
             allowed_hosts: None,

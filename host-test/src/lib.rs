@@ -12,12 +12,13 @@
 //!     grant: wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
 //!     api_version: None,
 //!     timeout_ms: None,
+//!     deadline_ms: None,
 //!     max_response_bytes: None,
 //!     retry: None,
 //!     allowed_hosts: None,
 //! };
 //! let mut client = Client::new(connector, config, ClientOptions::default())?;
-//! let limits = client.call(&sf_host::get("/services/data/v62.0/limits")).await?;
+//! let limits = client.call(&sf_host::get("/services/data/v66.0/limits")).await?;
 //! println!("{}", limits.body);
 //! # Ok(()) }
 //! ```

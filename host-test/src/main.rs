@@ -327,6 +327,7 @@ fn placeholder_config() -> wit::Config {
         grant: wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
         api_version: None,
         timeout_ms: None,
+        deadline_ms: None,
         max_response_bytes: None,
         retry: None,
         allowed_hosts: None,

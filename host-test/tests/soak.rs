@@ -86,6 +86,7 @@ fn config(info: &Value) -> wit::Config {
         }),
         api_version: None,
         timeout_ms: Some(10_000),
+        deadline_ms: None,
         max_response_bytes: None,
         retry: None,
         allowed_hosts: None,

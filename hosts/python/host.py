@@ -50,6 +50,7 @@ def config_for(login_url, password):
         grant=Variant("password", grant),
         api_version=None,
         timeout_ms=None,
+        deadline_ms=None,
         max_response_bytes=None,
         retry=None,
         allowed_hosts=None,

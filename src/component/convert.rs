@@ -4,7 +4,9 @@
 use crate::prelude::*;
 
 use super::wit;
-use crate::config::{Config, Grant, Limits, MAX_RESPONSE_BYTES_RANGE, TIMEOUT_MS_RANGE};
+use crate::config::{
+    Config, Grant, Limits, DEADLINE_MS_RANGE, MAX_RESPONSE_BYTES_RANGE, TIMEOUT_MS_RANGE,
+};
 use crate::error::Error;
 use crate::http::Method;
 use crate::limits::LimitInfo;
@@ -48,6 +50,7 @@ pub fn config_in(c: wit::Config) -> Config {
         grant,
         api_version: c.api_version,
         timeout_ms: c.timeout_ms,
+        deadline_ms: c.deadline_ms,
         max_response_bytes: c.max_response_bytes,
         retry: c.retry.map(retry_in),
         allowed_hosts: c.allowed_hosts.unwrap_or_default(),
@@ -85,6 +88,7 @@ pub fn config_out(c: Config) -> wit::Config {
         grant,
         api_version: c.api_version,
         timeout_ms: c.timeout_ms,
+        deadline_ms: c.deadline_ms,
         max_response_bytes: c.max_response_bytes,
         retry: c.retry.map(retry_out),
         allowed_hosts: (!c.allowed_hosts.is_empty()).then_some(c.allowed_hosts),
@@ -105,6 +109,7 @@ pub fn session_out(s: Session) -> wit::Session {
         api_version: s.api_version,
         signature_verified: s.signature_verified,
         timeout_ms: s.limits.timeout_ms,
+        deadline_ms: s.limits.deadline_ms,
         max_response_bytes: s.limits.max_response_bytes,
         retry: retry_out(s.limits.retry),
     }
@@ -142,6 +147,9 @@ pub fn session_in(s: wit::Session) -> Result<Session, Error> {
             timeout_ms: s
                 .timeout_ms
                 .clamp(*TIMEOUT_MS_RANGE.start(), *TIMEOUT_MS_RANGE.end()),
+            deadline_ms: s
+                .deadline_ms
+                .clamp(*DEADLINE_MS_RANGE.start(), *DEADLINE_MS_RANGE.end()),
             max_response_bytes: s.max_response_bytes.clamp(
                 *MAX_RESPONSE_BYTES_RANGE.start(),
                 *MAX_RESPONSE_BYTES_RANGE.end(),

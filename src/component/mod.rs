@@ -75,6 +75,15 @@ unsafe extern "C" fn cabi_realloc(
     ptr
 }
 
+/// The deadline a config asks for (its own check reports a bad value).
+fn deadline_of(config: &crate::config::Config) -> u32 {
+    let range = crate::config::DEADLINE_MS_RANGE;
+    config
+        .deadline_ms
+        .unwrap_or(crate::config::DEFAULT_DEADLINE_MS)
+        .clamp(*range.start(), *range.end())
+}
+
 fn now_secs() -> u64 {
     wasip2::clocks::wall_clock::now().seconds
 }
@@ -82,7 +91,8 @@ fn now_secs() -> u64 {
 impl Guest for Component {
     fn authenticate(config: wit::Config) -> Result<wit::Session, wit::Error> {
         let config = convert::config_in(config);
-        crate::oauth::authenticate(&config, &mut wasi_http::WasiHttp, now_secs())
+        let mut http = wasi_http::WasiHttp::within(deadline_of(&config));
+        crate::oauth::authenticate(&config, &mut http, now_secs())
             .map(convert::session_out)
             .map_err(|e| convert::error_out(e.redacted(&config.redactor())))
     }
@@ -91,7 +101,8 @@ impl Guest for Component {
         let config = convert::config_in(config);
         let session = convert::session_in(session).map_err(convert::error_out)?;
         let redactor = config.redactor().with_session(&session);
-        crate::oauth::renew::renew(&config, &session, &mut wasi_http::WasiHttp, now_secs())
+        let mut http = wasi_http::WasiHttp::within(deadline_of(&config));
+        crate::oauth::renew::renew(&config, &session, &mut http, now_secs())
             .map(convert::session_out)
             .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }
@@ -100,7 +111,8 @@ impl Guest for Component {
         let config = convert::config_in(config);
         let session = convert::session_in(session).map_err(convert::error_out)?;
         let redactor = config.redactor().with_session(&session);
-        crate::oauth::revoke::revoke(&config, &session, &mut wasi_http::WasiHttp)
+        let mut http = wasi_http::WasiHttp::within(deadline_of(&config));
+        crate::oauth::revoke::revoke(&config, &session, &mut http)
             .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }
 
@@ -109,7 +121,8 @@ impl Guest for Component {
         scope: Option<String>,
     ) -> Result<wit::DeviceAuthorization, wit::Error> {
         let config = convert::config_in(config);
-        crate::oauth::device::start(&config, scope.as_deref(), &mut wasi_http::WasiHttp)
+        let mut http = wasi_http::WasiHttp::within(deadline_of(&config));
+        crate::oauth::device::start(&config, scope.as_deref(), &mut http)
             .map(|a| wit::DeviceAuthorization {
                 device_code: a.device_code.into_inner(),
                 user_code: a.user_code,
@@ -127,7 +140,8 @@ impl Guest for Component {
         let config = convert::config_in(config);
         let code = crate::secret::Secret::new(device.device_code);
         let interval = device.interval_seconds;
-        let poll = crate::oauth::device::poll(&config, &code, interval, &mut wasi_http::WasiHttp);
+        let mut http = wasi_http::WasiHttp::within(deadline_of(&config));
+        let poll = crate::oauth::device::poll(&config, &code, interval, &mut http);
         let mut redactor = config.redactor();
         redactor.add(&code);
         match poll.map_err(|e| convert::error_out(e.redacted(&redactor)))? {
@@ -141,7 +155,8 @@ impl Guest for Component {
         let session = convert::session_in(session).map_err(convert::error_out)?;
         let request = convert::request_in(request);
         let redactor = crate::secret::Redactor::new().with_session(&session);
-        crate::rest::execute(&mut wasi_http::WasiHttp, &session, &request)
+        let mut http = wasi_http::WasiHttp::within(session.limits.deadline_ms);
+        crate::rest::execute(&mut http, &session, &request)
             .map(convert::response_out)
             .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }
@@ -237,7 +252,8 @@ mod operations {
     ) -> Result<T, wit::Error> {
         let s = session(s)?;
         let redactor = crate::secret::Redactor::new().with_session(&s);
-        op(&mut WasiHttp, &s).map_err(|e| error_out(e.redacted(&redactor)))
+        let mut http = WasiHttp::within(s.limits.deadline_ms);
+        op(&mut http, &s).map_err(|e| error_out(e.redacted(&redactor)))
     }
 
     impl wit_ops::Guest for super::Component {
@@ -500,7 +516,8 @@ impl exports::salesforce::connector::tools::Guest for Component {
         let session = convert::session_in(session).map_err(convert::error_out)?;
         // A tool result goes to a language model: scrubbed like an error.
         let redactor = crate::secret::Redactor::new().with_session(&session);
-        crate::tools::invoke(&mut wasi_http::WasiHttp, &session, &name, &arguments)
+        let mut http = wasi_http::WasiHttp::within(session.limits.deadline_ms);
+        crate::tools::invoke(&mut http, &session, &name, &arguments)
             .map(|out| redactor.scrub(&out))
             .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }

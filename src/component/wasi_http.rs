@@ -18,7 +18,37 @@ const READ_CHUNK: u64 = 64 * 1024;
 /// A declared `Content-Length` is trusted this far before a byte arrives.
 const RESERVE_AT_MOST: u64 = 8 << 20;
 
-pub struct WasiHttp;
+/// Sends requests until the call's deadline (monotonic nanoseconds): past
+/// it, nothing more is sent, waited for or read.
+pub struct WasiHttp {
+    deadline: u64,
+    deadline_ms: u32,
+}
+
+impl WasiHttp {
+    /// A transport for one call that may take `deadline_ms` in all.
+    pub fn within(deadline_ms: u32) -> Self {
+        let ns = u64::from(deadline_ms).saturating_mul(1_000_000);
+        WasiHttp {
+            deadline: monotonic_clock::now().saturating_add(ns),
+            deadline_ms,
+        }
+    }
+
+    /// Nanoseconds left, if any.
+    fn remaining(&self) -> Option<u64> {
+        self.deadline
+            .checked_sub(monotonic_clock::now())
+            .filter(|&n| n > 0)
+    }
+
+    fn expired(&self, doing: &str) -> TransportError {
+        TransportError::Timeout(format!(
+            "the call's deadline-ms of {} ms passed {doing}",
+            self.deadline_ms
+        ))
+    }
+}
 
 fn method(m: Method) -> wasi::Method {
     match m {
@@ -63,6 +93,8 @@ fn map_code(code: ErrorCode, origin: &str, timeout_ms: u128, max_body: u64) -> T
 impl Transport for WasiHttp {
     fn sleep(&mut self, duration: core::time::Duration) {
         let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        // Never past the deadline: the next send then reports it.
+        let nanos = nanos.min(self.remaining().unwrap_or(0));
         wasip2::clocks::monotonic_clock::subscribe_duration(nanos).block();
     }
 
@@ -117,8 +149,13 @@ impl Transport for WasiHttp {
             .map_err(|_| invalid("path"))?;
         let body = request.body().map_err(|_| invalid("body"))?;
 
+        let remaining = self
+            .remaining()
+            .ok_or_else(|| self.expired(&format!("before the request to {origin}")))?;
         let options = RequestOptions::new();
-        let nanos = u64::try_from(req.timeout.as_nanos()).unwrap_or(u64::MAX);
+        let nanos = u64::try_from(req.timeout.as_nanos())
+            .unwrap_or(u64::MAX)
+            .min(remaining);
         // A host may not support some options; the others still apply.
         let _ = options.set_connect_timeout(Some(nanos));
         let _ = options.set_first_byte_timeout(Some(nanos));
@@ -187,6 +224,10 @@ impl Transport for WasiHttp {
                     }
                     buf.extend_from_slice(&chunk);
                     last_progress = monotonic_clock::now();
+                    if last_progress >= self.deadline {
+                        let doing = format!("while {origin} was still sending the response");
+                        break Err(self.expired(&doing));
+                    }
                 }
                 Err(StreamError::Closed) => break Ok(()),
                 Err(StreamError::LastOperationFailed(e)) => {

@@ -45,6 +45,7 @@ pub fn options(mock: &Mock) -> ClientOptions {
 pub fn config(mock: &Mock, login_url: &str, grant: wit::Grant) -> wit::Config {
     wit::Config {
         timeout_ms: Some(5_000),
+        deadline_ms: None,
         // The default policy, with waits short enough for a test suite.
         retry: Some(wit::RetryPolicy {
             max_retries: 3,

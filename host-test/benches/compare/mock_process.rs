@@ -46,6 +46,7 @@ impl MockInfo {
             }),
             api_version: None,
             timeout_ms: None,
+            deadline_ms: None,
             max_response_bytes: None,
             retry: None,
             allowed_hosts: None,

@@ -259,6 +259,7 @@ impl Mock {
             grant,
             api_version: None,
             timeout_ms: None,
+            deadline_ms: None,
             max_response_bytes: None,
             retry: None,
             allowed_hosts: None,

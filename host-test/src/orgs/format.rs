@@ -41,6 +41,9 @@ pub struct StoredSession {
     api_version: String,
     signature_verified: bool,
     timeout_ms: u32,
+    /// Absent in files written before it existed.
+    #[serde(default = "default_deadline_ms")]
+    deadline_ms: u32,
     max_response_bytes: u64,
     retry: StoredRetry,
 }
@@ -101,6 +104,7 @@ impl StoredOrg {
             api_version: session.api_version.clone(),
             signature_verified: session.signature_verified,
             timeout_ms: session.timeout_ms,
+            deadline_ms: session.deadline_ms,
             max_response_bytes: session.max_response_bytes,
             retry: StoredRetry {
                 max_retries: session.retry.max_retries,
@@ -170,6 +174,7 @@ impl StoredOrg {
             api_version: stored.api_version.clone(),
             signature_verified: stored.signature_verified,
             timeout_ms: conn.timeout_ms.unwrap_or(stored.timeout_ms),
+            deadline_ms: conn.deadline_ms.unwrap_or(stored.deadline_ms),
             max_response_bytes: conn.max_response_bytes.unwrap_or(stored.max_response_bytes),
             retry: wit::RetryPolicy {
                 max_retries: conn.retries.unwrap_or(r.max_retries),
@@ -187,4 +192,9 @@ fn grant_username(grant: &wit::Grant) -> Option<String> {
         wit::Grant::JwtBearer(g) => Some(g.username.clone()),
         _ => None,
     }
+}
+
+/// The component's default whole-call deadline.
+fn default_deadline_ms() -> u32 {
+    60_000
 }
