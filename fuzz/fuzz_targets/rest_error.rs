@@ -12,8 +12,9 @@ use salesforce_connector::rest;
 use salesforce_connector::secret::{Redactor, Secret};
 use serde_json::{json, Value};
 
-/// The session's secrets, as `rest::execute` registers them; `$r0`/`$r1`.
-const SECRETS: [&str; 2] = [ACCESS_TOKEN, REFRESH_TOKEN];
+/// The session's secrets, as `rest::execute` registers them; `$r0`/`$r1`,
+/// and an access token of no Salesforce shape (`$r2`).
+const SECRETS: [&str; 3] = [ACCESS_TOKEN, REFRESH_TOKEN, OPAQUE_TOKEN];
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);

@@ -38,14 +38,24 @@ pub const CODE_VERIFIER: &str = "FUZZverifier-9aB~xY";
 /// Stands in for a PEM in the JWT grant's redactor; not a key.
 pub const KEY_STANDIN: &str = "FUZZ-key-standin-MIIEvQIBADAN";
 
-/// The encoded forms of a secret that `Redactor` promises to remove.
-pub fn forms(secret: &str) -> [String; 4] {
+/// An access token of no Salesforce shape (an opaque token from a proxy or
+/// another issuer), with characters every encoding changes: only scrubbing
+/// by value can catch it.
+pub const OPAQUE_TOKEN: &str = "opaque/Tok+en=\"FUZZ\"~7";
+
+/// The encoded forms of a secret that `Redactor` promises to remove: plain,
+/// form-encoded, base64, base64url, percent-encoded, JSON-escaped.
+pub fn forms(secret: &str) -> [String; 6] {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let json = serde_json::to_string(secret).unwrap_or_default();
     [
         secret.to_string(),
         url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
         STANDARD.encode(secret),
         URL_SAFE_NO_PAD.encode(secret),
+        percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+            .to_string(),
+        json[1..json.len() - 1].to_string(),
     ]
 }
 
@@ -88,6 +98,8 @@ pub fn expand(data: &[u8], secrets: &[&str]) -> Vec<u8> {
                 b'f' => Some(1),
                 b'b' => Some(2),
                 b'u' => Some(3),
+                b'p' => Some(4),
+                b'j' => Some(5),
                 _ => None,
             };
             let index = data[i + 2].wrapping_sub(b'0');
