@@ -60,6 +60,10 @@ pub struct Connection {
     pub username: Option<String>,
     #[arg(long, env = "SF_PASSWORD", global = true, hide_env_values = true)]
     pub password: Option<String>,
+    /// Read the password from the first line of standard input, so it
+    /// appears neither in the process list nor in shell history.
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
     /// Appended to the password by the component.
     #[arg(long, env = "SF_SECURITY_TOKEN", global = true, hide_env_values = true)]
     pub security_token: Option<String>,
@@ -274,6 +278,25 @@ fn read_key(path: &PathBuf) -> Result<String, HostError> {
 }
 
 impl Connection {
+    /// With `--password-stdin`, the password is the first line of stdin.
+    pub fn read_password_stdin(&mut self) -> Result<(), HostError> {
+        if !self.password_stdin {
+            return Ok(());
+        }
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| HostError::Usage(format!("--password-stdin: cannot read stdin: {e}")))?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if password.is_empty() {
+            return Err(HostError::Usage(
+                "--password-stdin: the first line of stdin is empty".into(),
+            ));
+        }
+        self.password = Some(password);
+        Ok(())
+    }
+
     pub fn inferred_grant(&self) -> GrantKind {
         if let Some(g) = self.grant {
             return g;

@@ -6,7 +6,6 @@ mod login;
 mod orgs;
 mod output;
 
-use clap::Parser;
 use cli::{Cli, Command, Connection, Format};
 use orgs::OrgFile;
 use serde_json::Value;
@@ -16,7 +15,16 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    warn_of_secrets_in_arguments(&matches);
+    if let Err(e) = cli.conn.read_password_stdin() {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
     // stdout belongs to MCP under `mcp`: its errors go to stderr even with --json.
     let json = cli.json && !matches!(cli.command, Command::Mcp);
     // A renewal that could not be stored fails the command after its output.
@@ -36,6 +44,38 @@ async fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// A secret typed as an argument is visible to every user of the machine
+/// (`ps`, /proc) and stays in shell history: say so, once per option.
+fn warn_of_secrets_in_arguments(matches: &clap::ArgMatches) {
+    const SECRETS: [(&str, &str); 6] = [
+        ("client_secret", "SF_CLIENT_SECRET"),
+        ("password", "SF_PASSWORD or --password-stdin"),
+        ("security_token", "SF_SECURITY_TOKEN"),
+        ("refresh_token", "SF_REFRESH_TOKEN"),
+        ("access_token", "SF_ACCESS_TOKEN"),
+        ("sfdx_url", "SF_AUTH_URL"),
+    ];
+    let mut all = vec![matches];
+    let mut at = matches;
+    while let Some((_, sub)) = at.subcommand() {
+        all.push(sub);
+        at = sub;
+    }
+    for (id, instead) in SECRETS {
+        let typed = all.iter().any(|m| {
+            m.try_get_raw(id).is_ok_and(|v| v.is_some())
+                && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+        });
+        if typed {
+            let flag = id.replace('_', "-");
+            eprintln!(
+                "warning: --{flag} on the command line is visible to other users of this machine \
+                 (process list) and stays in shell history; use {instead}"
+            );
+        }
+    }
 }
 
 fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {

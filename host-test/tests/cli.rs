@@ -556,3 +556,42 @@ async fn device_login_stores_the_org() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(mock.token_requests(), logins);
 }
+
+/// A secret typed as an argument is in the process list for every user:
+/// the CLI says so; `--password-stdin` keeps it off the command line.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_stay_off_the_command_line() {
+    use std::io::Write;
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    let password = mock.credentials().password.clone();
+
+    let out = support::sf_host(&mock)
+        .env_remove("SF_PASSWORD")
+        .args(["--password", &password, "login", "--json"])
+        .output()
+        .expect("sf-host runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: --password on the command line is visible"),
+        "{stderr}"
+    );
+
+    let mut child = support::sf_host(&mock)
+        .env_remove("SF_PASSWORD")
+        .args(["--password-stdin", "login", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sf-host runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{password}").expect("write the password");
+    drop(stdin);
+    let out = child.wait_with_output().expect("sf-host ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning: --"), "{stderr}");
+    assert_clean(&mock, &stderr);
+    assert_clean(&mock, &String::from_utf8_lossy(&out.stdout));
+}
