@@ -156,13 +156,19 @@ impl Connector {
                 path.display()
             )));
         }
-        let engine = engine()?;
         let bytes = std::fs::read(path).map_err(|e| {
             HostError::Load(format!("cannot read component {}: {e}", path.display()))
         })?;
+        Self::from_bytes(&bytes, path, cache)
+    }
+
+    /// Loads a component from its bytes (one carried inside a binary, say);
+    /// `name` is what errors and `path()` show.
+    pub fn from_bytes(bytes: &[u8], name: &Path, cache: Option<&Path>) -> Result<Self, HostError> {
+        let engine = engine()?;
         let entry = cache
             .and_then(crate::code_cache::usable)
-            .map(|dir| crate::code_cache::entry(&dir, &engine, &bytes));
+            .map(|dir| crate::code_cache::entry(&dir, &engine, bytes));
         let cached = entry
             .as_deref()
             .filter(|e| e.exists())
@@ -170,10 +176,10 @@ impl Connector {
         let (component, code) = match cached {
             Some(c) => (c, CodeSource::Cache(entry.clone().unwrap_or_default())),
             None => {
-                let component = Component::new(&engine, &bytes).map_err(|e| {
+                let component = Component::new(&engine, bytes).map_err(|e| {
                     HostError::Load(format!(
                         "{} is not a loadable component: {e}",
-                        path.display()
+                        name.display()
                     ))
                 })?;
                 if let (Some(entry), Ok(code)) = (&entry, component.serialize()) {
@@ -182,7 +188,7 @@ impl Connector {
                 (component, CodeSource::Compiled)
             }
         };
-        Self::from_component(engine, component, path, code)
+        Self::from_component(engine, component, name, code)
     }
 
     /// Loads a `.cwasm` written by [`Connector::precompile`]. It is native
@@ -247,12 +253,16 @@ impl Connector {
 
     /// Compiles `wasm` ahead of time into `out` (a `.cwasm`).
     pub fn precompile(wasm: &Path, out: &Path) -> Result<(), HostError> {
-        let engine = engine()?;
         let bytes = std::fs::read(wasm)
             .map_err(|e| HostError::Load(format!("cannot read {}: {e}", wasm.display())))?;
-        let compiled = engine
-            .precompile_component(&bytes)
-            .map_err(|e| HostError::Load(format!("compiling {}: {e}", wasm.display())))?;
+        Self::precompile_bytes(&bytes, wasm, out)
+    }
+
+    /// As [`Connector::precompile`], from the component's bytes.
+    pub fn precompile_bytes(bytes: &[u8], name: &Path, out: &Path) -> Result<(), HostError> {
+        let compiled = engine()?
+            .precompile_component(bytes)
+            .map_err(|e| HostError::Load(format!("compiling {}: {e}", name.display())))?;
         std::fs::write(out, compiled)
             .map_err(|e| HostError::Load(format!("cannot write {}: {e}", out.display())))
     }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use sf_host::mock::{Mock, MockOptions};
-use sf_host::{wit, Client, ClientOptions, Connector, HostError};
+use sf_host::{wit, Client, ClientOptions, HostError};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,14 +44,16 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         mock.ca_file().display()
     );
 
-    let path = component.unwrap_or_else(sf_host::default_component_path);
     let started = Instant::now();
-    let connector = Arc::new(Connector::load(&path)?);
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let connector = Arc::new(crate::load_component(component.as_deref())?);
+    let size = match &component {
+        Some(path) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        None => crate::BUILTIN_COMPONENT.len() as u64,
+    };
     step("component");
     println!(
         "{} ({} KB) loaded in {:.1?}",
-        path.display(),
+        connector.path().display(),
         size / 1024,
         started.elapsed()
     );

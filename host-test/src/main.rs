@@ -78,16 +78,27 @@ fn warn_of_secrets_in_arguments(matches: &clap::ArgMatches) {
     }
 }
 
+/// The component this binary was built with, carried inside it: the binary
+/// needs no file from the build machine (`--component` runs another).
+pub(crate) const BUILTIN_COMPONENT: &[u8] = include_bytes!(env!("SF_COMPONENT_PATH"));
+const BUILTIN_NAME: &str = "the built-in salesforce_connector.wasm";
+
 fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {
     if let Some(cwasm) = &cli.conn.precompiled {
         return Ok(Arc::new(Connector::load_precompiled(cwasm)?));
     }
-    let path = cli
-        .conn
-        .component
-        .clone()
-        .unwrap_or_else(sf_host::default_component_path);
-    Ok(Arc::new(Connector::load(&path)?))
+    load_component(cli.conn.component.as_deref()).map(Arc::new)
+}
+
+/// `path`, or the built-in component.
+pub(crate) fn load_component(path: Option<&std::path::Path>) -> Result<Connector, HostError> {
+    match path {
+        Some(path) => Connector::load(path),
+        None => {
+            let cache = sf_host::code_cache::default_dir();
+            Connector::from_bytes(BUILTIN_COMPONENT, BUILTIN_NAME.as_ref(), cache.as_deref())
+        }
+    }
 }
 
 /// The component config for `conn`; an SFDX auth URL is parsed by the component.
@@ -306,12 +317,10 @@ async fn run(cli: Cli) -> Result<(), HostError> {
         }
         Command::Mcp => sf_host::mcp::serve(client(&cli).await?).await,
         Command::Precompile { out } => {
-            let path = cli
-                .conn
-                .component
-                .clone()
-                .unwrap_or_else(sf_host::default_component_path);
-            Connector::precompile(&path, out)?;
+            match &cli.conn.component {
+                Some(path) => Connector::precompile(path, out)?,
+                None => Connector::precompile_bytes(BUILTIN_COMPONENT, BUILTIN_NAME.as_ref(), out)?,
+            }
             eprintln!("wrote {}", out.display());
             Ok(())
         }

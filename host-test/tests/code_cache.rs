@@ -118,3 +118,21 @@ fn the_cli_runs_a_cwasm_only_with_precompiled() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("soql_query"));
 }
+
+/// `sf-host` carries its component: the binary holds no path into the
+/// machine it was built on, and runs with the build's files gone.
+#[test]
+fn the_binary_carries_its_component_not_a_build_path() {
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_sf-host")).expect("the binary");
+    let build_path = sf_host::default_component_path();
+    let needle = build_path.to_string_lossy();
+    assert!(
+        !binary.windows(needle.len()).any(|w| w == needle.as_bytes()),
+        "the binary names {needle}"
+    );
+    let component = std::fs::read(&build_path).expect("the built component");
+    assert!(
+        binary.windows(64).any(|w| w == &component[..64]),
+        "the component's bytes are in the binary"
+    );
+}
