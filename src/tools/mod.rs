@@ -142,133 +142,22 @@ pub fn invoke(
             .map_err(|e| Error::request("arguments", format!("are not valid JSON ({e})")))?
     };
     schema::validate(&tool.input_schema, &args, "")?;
-    let text = |v: &Value| v.to_string();
     let out = match name {
-        "soql_query" => {
-            let opts = QueryOptions {
-                include_deleted: args["include_deleted"].as_bool().unwrap_or(false),
-                batch_size: None,
-                follow_children: true,
-            };
-            let max = args["max_records"].as_u64().unwrap_or(2000);
-            let r = query::query_all_pages(t, s, arg(&args, "soql"), &opts, Some(max))?;
-            json!({"totalSize": r.total_size, "fetched": r.records.len(), "truncated": r.truncated,
-                   "nextRecordsUrl": r.next_records_url, "records": r.records})
-        }
-        "soql_query_more" => {
-            let p = query::query_more(
-                t,
-                s,
-                arg(&args, "next_records_url"),
-                &QueryOptions::default(),
-            )?;
-            json!({"totalSize": p.total_size, "done": p.done, "nextRecordsUrl": p.next_records_url, "records": p.records})
-        }
+        "soql_query" | "soql_query_more" => run_query(t, s, name, &args)?,
         "sosl_search" => json!({"searchRecords": parsed(org::search(t, s, arg(&args, "sosl"))?)}),
-        "get_record" => parsed(records::get(
-            t,
-            s,
-            arg(&args, "sobject"),
-            arg(&args, "id"),
-            &strings(&args, "fields"),
-        )?),
-        "get_record_by_external_id" => parsed(records::get_by_external_id(
-            t,
-            s,
-            arg(&args, "sobject"),
-            arg(&args, "external_id_field"),
-            arg(&args, "external_id"),
-            &strings(&args, "fields"),
-        )?),
-        "create_record" => {
-            json!({"id": records::create(t, s, arg(&args, "sobject"), &text(&args["fields"]))?.id, "success": true})
+        "get_record"
+        | "get_record_by_external_id"
+        | "create_record"
+        | "update_record"
+        | "upsert_record"
+        | "delete_record" => run_record(t, s, name, &args)?,
+        "create_records" | "update_records" | "upsert_records" | "delete_records" => {
+            run_collection(t, s, name, &args)?
         }
-        "update_record" => {
-            records::update(
-                t,
-                s,
-                arg(&args, "sobject"),
-                arg(&args, "id"),
-                &text(&args["fields"]),
-            )?;
-            json!({"id": arg(&args, "id"), "success": true})
+        "composite" => run_composite(t, s, &args)?,
+        "describe_global" | "describe_sobject" | "org_limits" | "current_user" | "api_versions" => {
+            run_org(t, s, name, &args)?
         }
-        "upsert_record" => {
-            let o = records::upsert(
-                t,
-                s,
-                arg(&args, "sobject"),
-                arg(&args, "external_id_field"),
-                arg(&args, "external_id"),
-                &text(&args["fields"]),
-            )?;
-            json!({"id": o.id, "created": o.created, "success": true})
-        }
-        "delete_record" => {
-            records::delete(t, s, arg(&args, "sobject"), arg(&args, "id"))?;
-            json!({"id": arg(&args, "id"), "success": true})
-        }
-        "create_records" | "update_records" | "upsert_records" => {
-            let all = args["all_or_none"].as_bool().unwrap_or(false);
-            let (sobject, list) = (arg(&args, "sobject"), text(&args["records"]));
-            results(match name {
-                "create_records" => collections::write(t, s, sobject, None, &list, all)?,
-                "update_records" => collections::update(t, s, sobject, &list, all)?,
-                _ => collections::write(
-                    t,
-                    s,
-                    sobject,
-                    Some(arg(&args, "external_id_field")),
-                    &list,
-                    all,
-                )?,
-            })
-        }
-        "delete_records" => results(collections::delete(
-            t,
-            s,
-            &strings(&args, "ids"),
-            args["all_or_none"].as_bool().unwrap_or(false),
-        )?),
-        "composite" => {
-            let subs: Vec<composite::Subrequest> = args["requests"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|r| composite::Subrequest {
-                    method: match arg(r, "method") {
-                        "POST" => Method::Post,
-                        "PATCH" => Method::Patch,
-                        "PUT" => Method::Put,
-                        "DELETE" => Method::Delete,
-                        _ => Method::Get,
-                    },
-                    url: arg(r, "url").to_string(),
-                    reference_id: arg(r, "reference_id").to_string(),
-                    body: r.get("body").map(Value::to_string),
-                    http_headers: Vec::new(),
-                })
-                .collect();
-            let responses =
-                composite::composite(t, s, args["all_or_none"].as_bool().unwrap_or(false), &subs)?
-                    .responses;
-            Value::Array(
-                responses
-                    .into_iter()
-                    .map(|r| json!({"referenceId": r.reference_id, "httpStatusCode": r.status, "body": parsed(r.body)}))
-                    .collect(),
-            )
-        }
-        "describe_global" => parsed(org::describe_global(t, s)?),
-        "describe_sobject" => parsed(org::describe_sobject(t, s, arg(&args, "sobject"))?),
-        "org_limits" => parsed(org::limits(t, s)?),
-        "current_user" => parsed(org::userinfo(t, s)?),
-        "api_versions" => Value::Array(
-            org::api_versions(t, s)?
-                .into_iter()
-                .map(|v| json!({"version": v.version, "label": v.label, "url": v.url}))
-                .collect(),
-        ),
         other => {
             return Err(Error::request(
                 "name",
@@ -277,6 +166,131 @@ pub fn invoke(
         }
     };
     Ok(out.to_string())
+}
+
+/// `soql_query` (every page up to `max_records`) and `soql_query_more`.
+fn run_query(t: &mut dyn Transport, s: &Session, name: &str, args: &Value) -> Result<Value, Error> {
+    if name == "soql_query_more" {
+        let next = arg(args, "next_records_url");
+        let p = query::query_more(t, s, next, &QueryOptions::default())?;
+        return Ok(
+            json!({"totalSize": p.total_size, "done": p.done, "nextRecordsUrl": p.next_records_url, "records": p.records}),
+        );
+    }
+    let opts = QueryOptions {
+        include_deleted: args["include_deleted"].as_bool().unwrap_or(false),
+        batch_size: None,
+        follow_children: true,
+    };
+    let max = args["max_records"].as_u64().unwrap_or(2000);
+    let r = query::query_all_pages(t, s, arg(args, "soql"), &opts, Some(max))?;
+    Ok(
+        json!({"totalSize": r.total_size, "fetched": r.records.len(), "truncated": r.truncated,
+              "nextRecordsUrl": r.next_records_url, "records": r.records}),
+    )
+}
+
+/// The single-record tools.
+fn run_record(
+    t: &mut dyn Transport,
+    s: &Session,
+    name: &str,
+    args: &Value,
+) -> Result<Value, Error> {
+    let (sobject, id) = (arg(args, "sobject"), arg(args, "id"));
+    let fields = args["fields"].to_string();
+    let (ext_field, ext_id) = (arg(args, "external_id_field"), arg(args, "external_id"));
+    Ok(match name {
+        "get_record" => parsed(records::get(t, s, sobject, id, &strings(args, "fields"))?),
+        "get_record_by_external_id" => parsed(records::get_by_external_id(
+            t,
+            s,
+            sobject,
+            ext_field,
+            ext_id,
+            &strings(args, "fields"),
+        )?),
+        "create_record" => {
+            json!({"id": records::create(t, s, sobject, &fields)?.id, "success": true})
+        }
+        "update_record" => {
+            records::update(t, s, sobject, id, &fields)?;
+            json!({"id": id, "success": true})
+        }
+        "upsert_record" => {
+            let o = records::upsert(t, s, sobject, ext_field, ext_id, &fields)?;
+            json!({"id": o.id, "created": o.created, "success": true})
+        }
+        _ => {
+            records::delete(t, s, sobject, id)?;
+            json!({"id": id, "success": true})
+        }
+    })
+}
+
+/// The sObject Collections tools.
+fn run_collection(
+    t: &mut dyn Transport,
+    s: &Session,
+    name: &str,
+    args: &Value,
+) -> Result<Value, Error> {
+    let all = args["all_or_none"].as_bool().unwrap_or(false);
+    let (sobject, list) = (arg(args, "sobject"), args["records"].to_string());
+    Ok(results(match name {
+        "create_records" => collections::write(t, s, sobject, None, &list, all)?,
+        "update_records" => collections::update(t, s, sobject, &list, all)?,
+        "upsert_records" => {
+            let field = Some(arg(args, "external_id_field"));
+            collections::write(t, s, sobject, field, &list, all)?
+        }
+        _ => collections::delete(t, s, &strings(args, "ids"), all)?,
+    }))
+}
+
+fn run_composite(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, Error> {
+    let subs: Vec<composite::Subrequest> = args["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| composite::Subrequest {
+            method: match arg(r, "method") {
+                "POST" => Method::Post,
+                "PATCH" => Method::Patch,
+                "PUT" => Method::Put,
+                "DELETE" => Method::Delete,
+                _ => Method::Get,
+            },
+            url: arg(r, "url").to_string(),
+            reference_id: arg(r, "reference_id").to_string(),
+            body: r.get("body").map(Value::to_string),
+            http_headers: Vec::new(),
+        })
+        .collect();
+    let all = args["all_or_none"].as_bool().unwrap_or(false);
+    let responses = composite::composite(t, s, all, &subs)?.responses;
+    Ok(Value::Array(
+        responses
+            .into_iter()
+            .map(|r| json!({"referenceId": r.reference_id, "httpStatusCode": r.status, "body": parsed(r.body)}))
+            .collect(),
+    ))
+}
+
+/// The org metadata tools.
+fn run_org(t: &mut dyn Transport, s: &Session, name: &str, args: &Value) -> Result<Value, Error> {
+    Ok(match name {
+        "describe_global" => parsed(org::describe_global(t, s)?),
+        "describe_sobject" => parsed(org::describe_sobject(t, s, arg(args, "sobject"))?),
+        "org_limits" => parsed(org::limits(t, s)?),
+        "current_user" => parsed(org::userinfo(t, s)?),
+        _ => Value::Array(
+            org::api_versions(t, s)?
+                .into_iter()
+                .map(|v| json!({"version": v.version, "label": v.label, "url": v.url}))
+                .collect(),
+        ),
+    })
 }
 
 #[cfg(test)]
