@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use sf_host::mock::{Mock, MockOptions};
-use sf_host::{wit, Client, ClientOptions, HostError};
+use sf_host::{wit, Client, ClientOptions, Connector, HostError};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,7 +31,6 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     let mock = Mock::start(MockOptions::default())
         .await
         .map_err(|e| HostError::Usage(format!("cannot start the mock: {e}")))?;
-    let creds = mock.credentials().clone();
     let options = ClientOptions {
         extra_ca_pem: Some(mock.ca_pem().to_string()),
         ..Default::default()
@@ -58,6 +57,41 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         started.elapsed()
     );
 
+    let first = oauth_flows(&mock, &connector, &options).await?;
+    access_token_reuse(&connector, &options, &first).await?;
+
+    // One client for the rest, as a platform would keep it.
+    let creds = mock.credentials().clone();
+    let key = std::fs::read_to_string(&creds.private_key_file)
+        .map_err(|e| HostError::Usage(e.to_string()))?;
+    let grant = wit::Grant::JwtBearer(wit::JwtBearerGrant {
+        username: creds.username.clone(),
+        private_key_pem: key,
+        audience: None,
+    });
+    let mut client = Client::new(
+        connector.clone(),
+        mock.config(&mock.http_url(), grant),
+        options.clone(),
+    )?;
+    paged_query(&mut client).await?;
+    typed_operations(&mut client).await?;
+    create_update_read_delete(&mut client).await?;
+    expiry_and_refusal(&mock, &mut client).await?;
+    typed_errors(&mock, &connector, &options, &mut client).await?;
+    let logins = mock.token_requests();
+    mock.shutdown().await;
+    println!("\ndone: the mock served {logins} token requests in all");
+    Ok(())
+}
+
+/// Every OAuth flow, recommended first; returns the first session.
+async fn oauth_flows(
+    mock: &Mock,
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+) -> Result<wit::Session, HostError> {
+    let creds = mock.credentials().clone();
     let key = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| HostError::Usage(e.to_string()));
     let (http, https) = (mock.http_url(), mock.https_url());
     let jwt = |file: &PathBuf| -> Result<wit::Grant, HostError> {
@@ -86,6 +120,20 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         first_session.get_or_insert_with(|| session.clone());
     }
 
+    people_flows(mock, connector, options).await?;
+    Ok(first_session.expect("at least one grant ran"))
+}
+
+/// The flows for people: web server + PKCE with renewal, the device flow,
+/// an SFDX auth URL, and the legacy password flow, shown blocked too.
+async fn people_flows(
+    mock: &Mock,
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+) -> Result<(), HostError> {
+    let creds = mock.credentials().clone();
+    let (http, https) = (mock.http_url(), mock.https_url());
+    let cc = |basic_auth| wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth });
     // Web server flow: the component builds the authorize URL; the mock plays
     // the browser and the user's consent.
     let redirect = "http://localhost:1717/OauthRedirect";
@@ -163,7 +211,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         mock.issue_refresh_token(),
         http
     );
-    let parsed = sf_host::parse_sfdx_url(&connector, &sfdx_url).await?;
+    let parsed = sf_host::parse_sfdx_url(connector, &sfdx_url).await?;
     let mut sfdx = Client::new(connector.clone(), parsed, options.clone())?;
     println!(
         "ok  SFDX auth URL -> refresh-token\n    {}",
@@ -184,7 +232,14 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     println!("    in an org created since Summer '23 it is blocked: {err}");
     mock.knobs().set_password_flow_blocked(false);
 
-    let reused = first_session.expect("at least one grant ran");
+    Ok(())
+}
+
+async fn access_token_reuse(
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+    reused: &wit::Session,
+) -> Result<(), HostError> {
     let mut by_token = Client::new(
         connector.clone(),
         wit::Config {
@@ -213,13 +268,10 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         limit_text(&limits.limit_info)
     );
 
-    // One client for the rest, as a platform would keep it.
-    let mut client = Client::new(
-        connector.clone(),
-        mock.config(&http, jwt(&creds.private_key_file)?),
-        options.clone(),
-    )?;
+    Ok(())
+}
 
+async fn paged_query(client: &mut Client) -> Result<(), HostError> {
     step("paged query");
     let mut request = sf_host::get("/services/data/v66.0/query");
     request.query.push((
@@ -248,6 +300,10 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         started.elapsed()
     );
 
+    Ok(())
+}
+
+async fn typed_operations(client: &mut Client) -> Result<(), HostError> {
     step("typed operations and the agent tool catalog");
     let query_options = sf_host::PLAIN_QUERY;
     let capped = client
@@ -272,6 +328,10 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         Ok(out) => println!("invoke with a bad argument -> unexpectedly {out}"),
     }
 
+    Ok(())
+}
+
+async fn create_update_read_delete(client: &mut Client) -> Result<(), HostError> {
     step("create, update, read, delete");
     let mut create = sf_host::get("/services/data/v66.0/sobjects/Account");
     create.method = wit::Method::Post;
@@ -303,6 +363,10 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         Ok(r) => println!("GET    deleted Account -> unexpectedly {}", r.status),
     }
 
+    Ok(())
+}
+
+async fn expiry_and_refusal(mock: &Mock, client: &mut Client) -> Result<(), HostError> {
     step("session expiry: one renewal, then success; a refusal is never renewed");
     let before = client.logins();
     mock.knobs().expire_all_sessions();
@@ -326,6 +390,17 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     );
     mock.knobs().set_session_refused(false);
 
+    Ok(())
+}
+
+async fn typed_errors(
+    mock: &Mock,
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+    client: &mut Client,
+) -> Result<(), HostError> {
+    let creds = mock.credentials();
+    let http = mock.http_url();
     step("errors are typed and carry no secrets");
     let mut bad = Client::new(
         connector.clone(),
@@ -348,9 +423,6 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
         .await
         .unwrap_err();
     println!("token to another host (exit {}): {err}", err.exit_code());
-    let logins = mock.token_requests();
-    mock.shutdown().await;
-    println!("\ndone: the mock served {logins} token requests in all");
     Ok(())
 }
 
