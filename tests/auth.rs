@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sf_host::wit;
+use salesforce_host::wit;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn password_grant_with_special_characters_over_http_and_https() {
@@ -119,15 +119,15 @@ async fn refresh_token_and_sfdx_url() {
         mock.issue_refresh_token(),
         mock.http_url()
     );
-    let parsed = sf_host::parse_sfdx_url(&connector(), &url)
+    let parsed = salesforce_host::parse_sfdx_url(&connector(), &url)
         .await
         .expect("sfdx url parses");
     assert_eq!(parsed.login_url.as_deref(), Some(mock.http_url().as_str()));
     assert!(matches!(parsed.grant, wit::Grant::RefreshToken(_)));
-    let mut client = sf_host::Client::new(connector(), parsed, options(&mock)).unwrap();
+    let mut client = salesforce_host::Client::new(connector(), parsed, options(&mock)).unwrap();
     client.authenticate().await.expect("sfdx refresh");
 
-    let err = sf_host::parse_sfdx_url(&connector(), "force://only-an-id@host")
+    let err = salesforce_host::parse_sfdx_url(&connector(), "force://only-an-id@host")
         .await
         .unwrap_err();
     assert_eq!(err.exit_code(), 2);
@@ -206,19 +206,11 @@ async fn access_token_reuse_makes_no_login() {
     let mut reuse = client(
         &mock,
         wit::Config {
-            login_url: None,
-            client_id: None,
-            client_secret: None,
-            grant: wit::Grant::AccessToken(wit::AccessTokenGrant {
+            api_version: Some("v60.0".into()),
+            ..wit::Config::new(wit::Grant::AccessToken(wit::AccessTokenGrant {
                 access_token: session.access_token.clone(),
                 instance_url: session.instance_url.clone(),
-            }),
-            api_version: Some("v60.0".into()),
-            timeout_ms: None,
-            deadline_ms: None,
-            max_response_bytes: None,
-            retry: None,
-            allowed_hosts: None,
+            }))
         },
     );
     let r = reuse

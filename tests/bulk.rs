@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
+use salesforce_host::{ops, wit, PLAIN_QUERY};
+use salesforce_mock::{Mock, MockOptions};
 use serde_json::{json, Value};
-use sf_host::mock::{Mock, MockOptions};
-use sf_host::{ops, wit, PLAIN_QUERY};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_thousand_records_arrive_complete_and_in_order() {

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
+use salesforce_host::wit;
+use salesforce_mock::Fault;
 use serde_json::Value;
-use sf_host::mock::Fault;
-use sf_host::wit;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -262,10 +262,7 @@ async fn a_stalled_server_times_out_within_the_bound() {
         &mock,
         wit::Config {
             timeout_ms: Some(2_000),
-            deadline_ms: None,
-            max_response_bytes: None,
             retry: None,
-            allowed_hosts: None,
             ..config(&mock, &mock.http_url(), password_grant(&mock))
         },
     );
@@ -308,14 +305,14 @@ async fn the_component_refuses_paths_that_would_leak_the_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_host_denies_origins_outside_its_allowlist() {
-    use sf_host::egress::{Egress, Policy};
+    use salesforce_host::egress::{Egress, Policy};
     let mock = mock().await;
     let session = password_client(&mock).authenticate().await.unwrap().clone();
     mock.clear_requests();
     let denied = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let egress = || Egress {
         policy: std::sync::Arc::new(Policy::default()),
-        sender: sf_host::send::Sender::new(None).unwrap(),
+        sender: salesforce_host::send::Sender::new(None).unwrap(),
         denied: denied.clone(),
         log: None,
     };
@@ -351,7 +348,7 @@ async fn bodies_over_the_limit_are_refused_with_a_typed_error() {
     let mut small = common::client(&mock, cfg);
     // The token response fits; a page of 2,000 accounts does not.
     small.authenticate().await.expect("login fits in 4 KiB");
-    let mut q = sf_host::get("/services/data/v62.0/query");
+    let mut q = salesforce_host::get("/services/data/v62.0/query");
     q.query = vec![("q".into(), "SELECT Id, Name FROM Account".into())];
     match component_error(small.call(&q).await) {
         wit::Error::ResponseTooLarge(limit) => assert_eq!(limit, 4096),

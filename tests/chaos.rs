@@ -11,8 +11,8 @@
 mod common;
 
 use common::{client, config, password_grant};
-use sf_host::mock::{Chaos, ChaosFault, Mock};
-use sf_host::{wit, HostError, PLAIN_QUERY};
+use salesforce_host::{wit, HostError, PLAIN_QUERY};
+use salesforce_mock::{Chaos, ChaosFault, Mock};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

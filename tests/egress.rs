@@ -6,8 +6,8 @@
 mod common;
 
 use common::{client, component_error, config, get, password_client, password_grant};
-use sf_host::mock::Fault;
-use sf_host::{wit, HostError, PLAIN_QUERY};
+use salesforce_host::{wit, HostError, PLAIN_QUERY};
+use salesforce_mock::Fault;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use sf_host::wit;
+use salesforce_host::wit;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -87,28 +87,23 @@ fn page(id: &str, next: &str) -> Reply {
 }
 
 /// A client for a session on `url` (an access token: no login involved).
-fn hostile_client(url: &str, deadline: Duration, max_memory: Option<usize>) -> sf_host::Client {
-    let mock_config = wit::Config {
-        login_url: None,
-        client_id: None,
-        client_secret: None,
-        grant: wit::Grant::AccessToken(wit::AccessTokenGrant {
-            access_token: "00D000000000001!hostile-test-token".into(),
-            instance_url: url.into(),
-        }),
-        api_version: None,
-        timeout_ms: Some(2_000),
-        deadline_ms: None,
-        max_response_bytes: Some(512 << 20),
-        retry: None,
-        allowed_hosts: None,
-    };
-    let options = sf_host::ClientOptions {
+fn hostile_client(
+    url: &str,
+    deadline: Duration,
+    max_memory: Option<usize>,
+) -> salesforce_host::Client {
+    let mut mock_config = wit::Config::new(wit::Grant::AccessToken(wit::AccessTokenGrant {
+        access_token: "00D000000000001!hostile-test-token".into(),
+        instance_url: url.into(),
+    }));
+    mock_config.timeout_ms = Some(2_000);
+    mock_config.max_response_bytes = Some(512 << 20);
+    let options = salesforce_host::ClientOptions {
         deadline: Some(deadline),
         max_memory,
         ..Default::default()
     };
-    sf_host::Client::new(connector(), mock_config, options).expect("client")
+    salesforce_host::Client::new(connector(), mock_config, options).expect("client")
 }
 
 const SOQL: &str = "SELECT Id FROM Account";
@@ -124,7 +119,7 @@ async fn pages_that_loop_end_the_call() {
     let mut client = hostile_client(&url, Duration::from_secs(30), None);
     let err = component_error(
         client
-            .query_all_pages(SOQL, sf_host::PLAIN_QUERY, None)
+            .query_all_pages(SOQL, salesforce_host::PLAIN_QUERY, None)
             .await,
     );
     match err {
@@ -149,7 +144,7 @@ async fn endless_fresh_pages_end_at_the_deadline() {
     let started = Instant::now();
     let err = component_error(
         client
-            .query_all_pages(SOQL, sf_host::PLAIN_QUERY, None)
+            .query_all_pages(SOQL, salesforce_host::PLAIN_QUERY, None)
             .await,
     );
     assert!(matches!(err, wit::Error::Timeout(_)), "{err:?}");
@@ -184,7 +179,8 @@ async fn the_components_deadline_ends_a_drip_first() {
     let client = hostile_client(&url, Duration::from_secs(60), None);
     let mut config = client.config().clone();
     config.deadline_ms = Some(1_500);
-    let mut client = sf_host::Client::new(connector(), config, Default::default()).expect("client");
+    let mut client =
+        salesforce_host::Client::new(connector(), config, Default::default()).expect("client");
     let started = Instant::now();
     match component_error(client.limits().await) {
         wit::Error::Timeout(m) => assert!(m.contains("deadline-ms of 1500 ms"), "{m}"),

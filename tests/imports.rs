@@ -65,7 +65,7 @@ fn imports_are_exactly_the_documented_minimum() {
 fn host_links_nothing_beyond_the_list() {
     // A linker with only `link_imports` must refuse a component that wants
     // more: prove it with a component importing wasi:cli/environment.
-    use sf_host::wasmtime::component::{Component, Linker};
+    use salesforce_host::wasmtime::component::{Component, Linker};
     let mut types = wasm_encoder::ComponentTypeSection::new();
     use wasm_encoder::{ComponentTypeRef, ComponentValType, PrimitiveValType};
     // (instance (export "initial-cwd" (func (result (option string)))))
@@ -87,18 +87,18 @@ fn host_links_nothing_beyond_the_list() {
     let mut greedy = wasm_encoder::Component::new();
     greedy.section(&types).section(&imports);
 
-    let engine = sf_host::wasmtime::Engine::default();
+    let engine = salesforce_host::wasmtime::Engine::default();
     let component = Component::new(&engine, greedy.finish()).expect("valid component");
 
     // Control: a full WASI linker accepts it, so the refusal below is about
     // what `link_imports` leaves out, not a malformed component.
-    let mut full = Linker::<sf_host::connector::HostState>::new(&engine);
-    sf_host::wasmtime_wasi::p2::add_to_linker_async(&mut full).expect("links");
+    let mut full = Linker::<salesforce_host::connector::HostState>::new(&engine);
+    salesforce_host::wasmtime_wasi::p2::add_to_linker_async(&mut full).expect("links");
     full.instantiate_pre(&component)
         .expect("a full WASI host provides wasi:cli/environment");
 
-    let mut linker = Linker::<sf_host::connector::HostState>::new(&engine);
-    sf_host::connector::link_imports(&mut linker).expect("links");
+    let mut linker = Linker::<salesforce_host::connector::HostState>::new(&engine);
+    salesforce_host::connector::link_imports(&mut linker).expect("links");
     let err = linker
         .instantiate_pre(&component)
         .err()

@@ -3,13 +3,13 @@
 mod common;
 
 use common::*;
+use salesforce_host::{ops, wit};
 use serde_json::Value;
-use sf_host::{ops, wit};
 
 fn opts(batch: Option<u32>) -> ops::QueryOptions {
     ops::QueryOptions {
         batch_size: batch,
-        ..sf_host::PLAIN_QUERY
+        ..salesforce_host::PLAIN_QUERY
     }
 }
 

@@ -5,18 +5,18 @@
 mod common;
 
 use common::*;
-use sf_host::mock::Mock;
-use sf_host::wit;
+use salesforce_host::wit;
+use salesforce_mock::Mock;
 use std::time::Duration;
 
-fn refresh_client(mock: &Mock, refresh_token: &str) -> sf_host::Client {
+fn refresh_client(mock: &Mock, refresh_token: &str) -> salesforce_host::Client {
     let grant = wit::Grant::RefreshToken(wit::RefreshTokenGrant {
         refresh_token: refresh_token.into(),
     });
     client(mock, config(mock, &mock.http_url(), grant))
 }
 
-fn held_refresh_token(client: &sf_host::Client) -> String {
+fn held_refresh_token(client: &salesforce_host::Client) -> String {
     let session = client.current_session().expect("a session");
     session.refresh_token.clone().expect("a refresh token")
 }
@@ -149,7 +149,7 @@ async fn jwt_on_a_my_domain_login_url_uses_the_documented_audience() {
         .resolve
         .insert(format!("acme.my.salesforce.com:{port}"), addr);
     let cfg = config(&mock, &my_domain, jwt_grant(&mock, false));
-    let mut client = sf_host::Client::new(connector(), cfg, options).unwrap();
+    let mut client = salesforce_host::Client::new(connector(), cfg, options).unwrap();
     let session = client.authenticate().await.expect("JWT on My Domain");
     assert_eq!(session.instance_url, my_domain);
     assert_eq!(audiences(&mock), ["https://login.salesforce.com"]);

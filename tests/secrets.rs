@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use sf_host::mock::{Chaos, Fault};
-use sf_host::wit;
+use salesforce_host::wit;
+use salesforce_mock::{Chaos, Fault};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -21,7 +21,7 @@ async fn no_secret_in_any_error() {
         s
     };
     let http = mock.http_url();
-    let mut errors: Vec<sf_host::HostError> = Vec::new();
+    let mut errors: Vec<salesforce_host::HostError> = Vec::new();
 
     let configs = vec![
         config(
@@ -169,15 +169,12 @@ async fn no_secret_in_any_error() {
 
 const TOKEN_MARK: &str = "00D000000000001!AQ";
 
-fn client_with_timeout(mock: &sf_host::mock::Mock, ms: u32) -> sf_host::Client {
+fn client_with_timeout(mock: &salesforce_mock::Mock, ms: u32) -> salesforce_host::Client {
     client(
         mock,
         wit::Config {
             timeout_ms: Some(ms),
-            deadline_ms: None,
-            max_response_bytes: None,
             retry: None,
-            allowed_hosts: None,
             ..config(mock, &mock.http_url(), password_grant(mock))
         },
     )
@@ -222,7 +219,7 @@ async fn an_echoed_token_of_any_shape_is_never_quoted() {
         });
         let mut client = client(&mock, config(&mock, &mock.http_url(), grant));
         let err = client
-            .query("SELECT Id FROM Account", sf_host::PLAIN_QUERY)
+            .query("SELECT Id FROM Account", salesforce_host::PLAIN_QUERY)
             .await
             .unwrap_err();
         let shown = format!("{err} {err:?}");

@@ -5,11 +5,11 @@
 mod common;
 
 use common::*;
+use salesforce_host::wit;
 use serde_json::{json, Value};
-use sf_host::wit;
 use std::collections::BTreeSet;
 
-async fn invoke(client: &mut sf_host::Client, name: &str, args: Value) -> Value {
+async fn invoke(client: &mut salesforce_host::Client, name: &str, args: Value) -> Value {
     let out = client
         .invoke(name, &args.to_string())
         .await
@@ -54,7 +54,7 @@ async fn every_tool_runs_against_the_mock() {
         .map(|t| (t.name, serde_json::from_str(&t.input_schema).unwrap()))
         .collect();
     let mut ran = BTreeSet::new();
-    let mut run = async |client: &mut sf_host::Client, name: &str, args: Value| {
+    let mut run = async |client: &mut salesforce_host::Client, name: &str, args: Value| {
         assert!(
             jsonschema::is_valid(&schemas[name], &args),
             "the test's arguments for {name} must satisfy its schema"

@@ -2,8 +2,8 @@
 //! also read from its environment variable) and the commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use salesforce_host::{wit, HostError};
 use serde::{Deserialize, Serialize};
-use sf_host::{wit, HostError};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -377,7 +377,7 @@ impl Connection {
             max_response_bytes: self.max_response_bytes,
             retry: self.retries.map(|max_retries| wit::RetryPolicy {
                 max_retries,
-                ..sf_host::client::default_retry()
+                ..salesforce_host::client::default_retry()
             }),
             allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
         })

@@ -2,9 +2,10 @@
 //! rotation, a paged query and writes against the embedded mock, printed as
 //! a transcript a newcomer can follow.
 
+use salesforce_host::{wit, Client, ClientOptions, Connector, HostError};
+use salesforce_mock::{Mock, MockOptions};
 use serde_json::Value;
-use sf_host::mock::{Mock, MockOptions};
-use sf_host::{wit, Client, ClientOptions, Connector, HostError};
+use sf_host::MockConfig;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,7 +48,7 @@ pub async fn run(component: Option<PathBuf>) -> Result<(), HostError> {
     let connector = Arc::new(crate::load_component(component.as_deref())?);
     let size = match &component {
         Some(path) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-        None => crate::BUILTIN_COMPONENT.len() as u64,
+        None => sf_host::BUILTIN_COMPONENT.len() as u64,
     };
     step("component");
     println!(
@@ -211,7 +212,7 @@ async fn people_flows(
         mock.issue_refresh_token(),
         http
     );
-    let parsed = sf_host::parse_sfdx_url(connector, &sfdx_url).await?;
+    let parsed = salesforce_host::parse_sfdx_url(connector, &sfdx_url).await?;
     let mut sfdx = Client::new(connector.clone(), parsed, options.clone())?;
     println!(
         "ok  SFDX auth URL -> refresh-token\n    {}",
@@ -242,25 +243,14 @@ async fn access_token_reuse(
 ) -> Result<(), HostError> {
     let mut by_token = Client::new(
         connector.clone(),
-        wit::Config {
-            login_url: None,
-            client_id: None,
-            client_secret: None,
-            grant: wit::Grant::AccessToken(wit::AccessTokenGrant {
-                access_token: reused.access_token.clone(),
-                instance_url: reused.instance_url.clone(),
-            }),
-            api_version: None,
-            timeout_ms: None,
-            deadline_ms: None,
-            max_response_bytes: None,
-            retry: None,
-            allowed_hosts: None,
-        },
+        wit::Config::new(wit::Grant::AccessToken(wit::AccessTokenGrant {
+            access_token: reused.access_token.clone(),
+            instance_url: reused.instance_url.clone(),
+        })),
         options.clone(),
     )?;
     let limits = by_token
-        .call(&sf_host::get("/services/data/v66.0/limits"))
+        .call(&salesforce_host::get("/services/data/v66.0/limits"))
         .await?;
     println!(
         "ok  access-token reuse: GET /limits -> {} ({})",
@@ -273,7 +263,7 @@ async fn access_token_reuse(
 
 async fn paged_query(client: &mut Client) -> Result<(), HostError> {
     step("paged query");
-    let mut request = sf_host::get("/services/data/v66.0/query");
+    let mut request = salesforce_host::get("/services/data/v66.0/query");
     request.query.push((
         "q".into(),
         "SELECT Id, Name FROM Account ORDER BY Name".into(),
@@ -291,7 +281,7 @@ async fn paged_query(client: &mut Client) -> Result<(), HostError> {
             limit_text(&response.limit_info)
         );
         match page["nextRecordsUrl"].as_str() {
-            Some(next) => request = sf_host::get(next),
+            Some(next) => request = salesforce_host::get(next),
             None => break,
         }
     }
@@ -305,7 +295,7 @@ async fn paged_query(client: &mut Client) -> Result<(), HostError> {
 
 async fn typed_operations(client: &mut Client) -> Result<(), HostError> {
     step("typed operations and the agent tool catalog");
-    let query_options = sf_host::PLAIN_QUERY;
+    let query_options = salesforce_host::PLAIN_QUERY;
     let capped = client
         .query_all_pages("SELECT Id, Name FROM Account", query_options, Some(2100))
         .await?;
@@ -333,7 +323,7 @@ async fn typed_operations(client: &mut Client) -> Result<(), HostError> {
 
 async fn create_update_read_delete(client: &mut Client) -> Result<(), HostError> {
     step("create, update, read, delete");
-    let mut create = sf_host::get("/services/data/v66.0/sobjects/Account");
+    let mut create = salesforce_host::get("/services/data/v66.0/sobjects/Account");
     create.method = wit::Method::Post;
     create.body = Some(r#"{"Name":"Demo Corp","Industry":"Technology"}"#.into());
     let created: Value =
@@ -341,20 +331,20 @@ async fn create_update_read_delete(client: &mut Client) -> Result<(), HostError>
     let id = created["id"].as_str().unwrap_or_default().to_string();
     println!("POST   Account -> 201 id {id}");
     let record = format!("/services/data/v66.0/sobjects/Account/{id}");
-    let mut update = sf_host::get(&record);
+    let mut update = salesforce_host::get(&record);
     update.method = wit::Method::Patch;
     update.body = Some(r#"{"Industry":"Energy"}"#.into());
     println!("PATCH  Account -> {}", client.call(&update).await?.status);
-    let got: Value =
-        serde_json::from_str(&client.call(&sf_host::get(&record)).await?.body).unwrap_or_default();
+    let got: Value = serde_json::from_str(&client.call(&salesforce_host::get(&record)).await?.body)
+        .unwrap_or_default();
     println!(
         "GET    Account -> Name {}, Industry {}",
         got["Name"], got["Industry"]
     );
-    let mut delete = sf_host::get(&record);
+    let mut delete = salesforce_host::get(&record);
     delete.method = wit::Method::Delete;
     println!("DELETE Account -> {}", client.call(&delete).await?.status);
-    match client.call(&sf_host::get(&record)).await {
+    match client.call(&salesforce_host::get(&record)).await {
         Err(e) => println!(
             "GET    deleted Account -> {} (exit code {})",
             e,
@@ -371,7 +361,7 @@ async fn expiry_and_refusal(mock: &Mock, client: &mut Client) -> Result<(), Host
     let before = client.logins();
     mock.knobs().expire_all_sessions();
     let r = client
-        .call(&sf_host::get("/services/data/v66.0/limits"))
+        .call(&salesforce_host::get("/services/data/v66.0/limits"))
         .await?;
     println!(
         "expired token -> renewed {} time(s) -> {}",
@@ -381,7 +371,7 @@ async fn expiry_and_refusal(mock: &Mock, client: &mut Client) -> Result<(), Host
     mock.knobs().set_session_refused(true);
     let before = client.logins();
     let err = client
-        .call(&sf_host::get("/services/data/v66.0/limits"))
+        .call(&salesforce_host::get("/services/data/v66.0/limits"))
         .await
         .unwrap_err();
     println!(
@@ -417,7 +407,7 @@ async fn typed_errors(
     let err = bad.authenticate().await.unwrap_err();
     println!("wrong password (exit {}): {err}", err.exit_code());
     let err = client
-        .call(&sf_host::get(
+        .call(&salesforce_host::get(
             "https://evil.example.com/services/data/v66.0/limits",
         ))
         .await

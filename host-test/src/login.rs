@@ -4,7 +4,7 @@
 use crate::cli::{Cli, Connection, GrantKind, Login};
 use crate::orgs::{Alias, OrgFile, OrgStore, StoredOrg};
 use crate::output;
-use sf_host::{wit, Client, Connector, HostError};
+use salesforce_host::{wit, Client, Connector, HostError};
 use std::sync::Arc;
 use std::time::Duration;
 

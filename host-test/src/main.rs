@@ -8,8 +8,8 @@ mod output;
 
 use cli::{Cli, Command, Connection, Format};
 use orgs::OrgFile;
+use salesforce_host::{wit, Client, ClientOptions, Connector, HostError, SessionHook};
 use serde_json::Value;
-use sf_host::{wit, Client, ClientOptions, Connector, HostError, SessionHook};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
@@ -78,9 +78,8 @@ fn warn_of_secrets_in_arguments(matches: &clap::ArgMatches) {
     }
 }
 
-/// The component this binary was built with, carried inside it: the binary
-/// needs no file from the build machine (`--component` runs another).
-pub(crate) const BUILTIN_COMPONENT: &[u8] = include_bytes!(env!("SF_COMPONENT_PATH"));
+// The component carried in the binary; `--component` runs another.
+use sf_host::BUILTIN_COMPONENT;
 const BUILTIN_NAME: &str = "the built-in salesforce_connector.wasm";
 
 fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {
@@ -95,7 +94,7 @@ pub(crate) fn load_component(path: Option<&std::path::Path>) -> Result<Connector
     match path {
         Some(path) => Connector::load(path),
         None => {
-            let cache = sf_host::code_cache::default_dir();
+            let cache = salesforce_host::code_cache::default_dir();
             Connector::from_bytes(BUILTIN_COMPONENT, BUILTIN_NAME.as_ref(), cache.as_deref())
         }
     }
@@ -104,7 +103,7 @@ pub(crate) fn load_component(path: Option<&std::path::Path>) -> Result<Connector
 /// The component config for `conn`; an SFDX auth URL is parsed by the component.
 async fn config(connector: &Connector, conn: &Connection) -> Result<wit::Config, HostError> {
     let sfdx = match &conn.sfdx_url {
-        Some(url) => Some(sf_host::parse_sfdx_url(connector, url).await?),
+        Some(url) => Some(salesforce_host::parse_sfdx_url(connector, url).await?),
         None => None,
     };
     conn.config(sfdx)
@@ -119,7 +118,9 @@ fn client_options(cli: &Cli, on_session: Option<SessionHook>) -> Result<ClientOp
     };
     Ok(ClientOptions {
         extra_ca_pem,
-        log: cli.verbose.then(sf_host::egress::RequestLog::stderr),
+        log: cli
+            .verbose
+            .then(salesforce_host::egress::RequestLog::stderr),
         on_session,
         ..Default::default()
     })
@@ -165,7 +166,7 @@ async fn run(cli: Cli) -> Result<(), HostError> {
     match &cli.command {
         Command::Demo => demo::run(cli.conn.component.clone()).await,
         Command::Mock { addr, http_addr } => {
-            let mock = sf_host::mock::Mock::start(sf_host::mock::MockOptions {
+            let mock = salesforce_mock::Mock::start(salesforce_mock::MockOptions {
                 https_addr: *addr,
                 http_addr: *http_addr,
                 ..Default::default()
@@ -369,18 +370,9 @@ fn print_json(text: &str) {
 
 /// `tools` lists the catalog without credentials; the config is never used.
 fn placeholder_config() -> wit::Config {
-    wit::Config {
-        login_url: None,
-        client_id: None,
-        client_secret: None,
-        grant: wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false }),
-        api_version: None,
-        timeout_ms: None,
-        deadline_ms: None,
-        max_response_bytes: None,
-        retry: None,
-        allowed_hosts: None,
-    }
+    wit::Config::new(wit::Grant::ClientCredentials(wit::ClientCredentialsGrant {
+        basic_auth: false,
+    }))
 }
 
 fn unexpected(reason: &str) -> HostError {
@@ -400,9 +392,9 @@ async fn query(
     max: Option<u64>,
 ) -> Result<(), HostError> {
     let mut client = client(cli).await?;
-    let options = sf_host::ops::QueryOptions {
+    let options = salesforce_host::ops::QueryOptions {
         include_deleted: all,
-        ..sf_host::PLAIN_QUERY
+        ..salesforce_host::PLAIN_QUERY
     };
     let progress = std::io::stderr().is_terminal();
     // ndjson streams page by page; json and csv need every record first.

@@ -5,15 +5,15 @@
 //! `tools/call` its `invoke`. stdout carries MCP messages only; the request
 //! log (`-v`) and errors at start-up go to stderr.
 
-use crate::bindings::wit;
-use crate::client::Client;
-use crate::error::HostError;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use salesforce_host::wit;
+use salesforce_host::Client;
+use salesforce_host::HostError;
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::Mutex;

@@ -1,8 +1,8 @@
 //! How the CLI prints sessions, stored orgs and query results.
 
 use crate::orgs::StoredOrg;
+use salesforce_host::wit;
 use serde_json::{Map, Value};
-use sf_host::wit;
 
 fn hidden(value: &str) -> String {
     format!(

@@ -3,8 +3,8 @@
 
 mod support;
 
+use salesforce_mock::{Mock, MockOptions};
 use serde_json::Value;
-use sf_host::mock::{Mock, MockOptions};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -2,8 +2,8 @@
 //! from the user's own closed cache directory, never from beside the
 //! component, and a `.cwasm` runs only when passed as one explicitly.
 
-use sf_host::connector::CodeSource;
-use sf_host::{Connector, HostError};
+use salesforce_host::connector::CodeSource;
+use salesforce_host::{Connector, HostError};
 use std::os::unix::fs::PermissionsExt;
 
 /// A copy of the built component in a fresh directory, with a `.cwasm`

@@ -6,9 +6,10 @@
 
 mod support;
 
+use salesforce_host::{Client, ClientOptions, Connector};
+use salesforce_mock::{Mock, MockOptions};
 use serde_json::{json, Value};
-use sf_host::mock::{Mock, MockOptions};
-use sf_host::{Client, ClientOptions, Connector};
+use sf_host::MockConfig;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};

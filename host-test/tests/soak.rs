@@ -7,8 +7,8 @@
 //! The CI run is short; `SOAK_ROUNDS=1000 cargo test --release -p sf-host
 //! --test soak -- --nocapture` is the long one (32 × 1200 rounds × 3 calls).
 
+use salesforce_host::{ops, wit, Client, ClientOptions, Connector};
 use serde_json::Value;
-use sf_host::{ops, wit, Client, ClientOptions, Connector};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
@@ -79,17 +79,12 @@ fn config(info: &Value) -> wit::Config {
         login_url: Some(s("http_url")),
         client_id: Some(s("client_id")),
         client_secret: Some(s("client_secret")),
-        grant: wit::Grant::Password(wit::PasswordGrant {
+        timeout_ms: Some(10_000),
+        ..wit::Config::new(wit::Grant::Password(wit::PasswordGrant {
             username: s("username"),
             password: s("password"),
             security_token: Some(s("security_token")),
-        }),
-        api_version: None,
-        timeout_ms: Some(10_000),
-        deadline_ms: None,
-        max_response_bytes: None,
-        retry: None,
-        allowed_hosts: None,
+        }))
     }
 }
 

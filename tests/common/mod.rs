@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
-use sf_host::mock::{Mock, MockOptions};
-use sf_host::{wit, Client, ClientOptions, Connector, HostError};
+use salesforce_host::{wit, Client, ClientOptions, Connector, HostError};
+use salesforce_mock::{Mock, MockOptions};
+use sf_host::MockConfig;
 use std::sync::{Arc, OnceLock};
 
 pub fn connector() -> Arc<Connector> {
@@ -33,7 +34,7 @@ static LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 pub fn options(mock: &Mock) -> ClientOptions {
     ClientOptions {
         extra_ca_pem: Some(mock.ca_pem().to_string()),
-        log: Some(sf_host::egress::RequestLog::new(|line| {
+        log: Some(salesforce_host::egress::RequestLog::new(|line| {
             if let Ok(mut log) = LOG.lock() {
                 log.push(line);
             }
@@ -45,7 +46,6 @@ pub fn options(mock: &Mock) -> ClientOptions {
 pub fn config(mock: &Mock, login_url: &str, grant: wit::Grant) -> wit::Config {
     wit::Config {
         timeout_ms: Some(5_000),
-        deadline_ms: None,
         // The default policy, with waits short enough for a test suite.
         retry: Some(wit::RetryPolicy {
             max_retries: 3,
@@ -119,11 +119,11 @@ pub fn assert_no_secret(text: &str, secrets: &[String]) {
 }
 
 pub fn get(path: &str) -> wit::Request {
-    sf_host::get(path)
+    salesforce_host::get(path)
 }
 
 pub fn with_body(method: wit::Method, path: &str, body: &str) -> wit::Request {
-    let mut r = sf_host::get(path);
+    let mut r = salesforce_host::get(path);
     r.method = method;
     r.body = Some(body.to_string());
     r

@@ -10,8 +10,8 @@ mod common;
 mod install;
 mod reference;
 
+use salesforce_mock::Mock;
 use serde_json::Value;
-use sf_host::mock::Mock;
 use std::path::Path;
 use std::process::Command;
 

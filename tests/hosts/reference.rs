@@ -1,12 +1,13 @@
 //! The scenario of `hosts/node/host.js` and `hosts/python/host.py`, run
-//! through the wasmtime host (`sf_host::Client`), as the same JSON document:
+//! through the wasmtime host (`salesforce_host::Client`), as the same JSON document:
 //! `{"results": {step: {"ok": …} | {"err": {"tag", "val"}}}, "timings-ms": …}`
 //! with WIT's kebab-case names. Keep the three in step.
 
 use crate::common;
+use salesforce_host::{ops, wit, Client, HostError};
+use salesforce_mock::Mock;
 use serde_json::{json, Map, Value};
-use sf_host::mock::Mock;
-use sf_host::{ops, wit, Client, HostError};
+use sf_host::MockConfig;
 use std::time::Instant;
 
 pub const SOQL: &str =
@@ -33,7 +34,7 @@ pub async fn run(mock: &Mock, login_url: &str, unreachable_url: &str) -> Value {
     if login.is_some() {
         let options = ops::QueryOptions {
             batch_size: Some(BATCH_SIZE),
-            ..sf_host::PLAIN_QUERY
+            ..salesforce_host::PLAIN_QUERY
         };
         doc.step("query-pages", async {
             let mut pages = vec![client.query(SOQL, options).await?];

@@ -3,8 +3,8 @@
 
 use crate::mock_process::MockInfo;
 use crate::workloads::{self, Measured};
-use sf_host::PLAIN_QUERY;
-use sf_host::{wit, Client, ClientOptions, Connector};
+use salesforce_host::PLAIN_QUERY;
+use salesforce_host::{wit, Client, ClientOptions, Connector};
 use std::sync::Arc;
 use std::time::Instant;
 

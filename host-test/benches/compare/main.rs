@@ -119,7 +119,7 @@ fn wasmtime_version(repo: &Path) -> String {
 
 /// The component and the native client, logged in at `url`.
 async fn rust_contenders(
-    connector: &Arc<sf_host::Connector>,
+    connector: &Arc<salesforce_host::Connector>,
     mock: &MockProcess,
     url: &str,
 ) -> Vec<Contender> {
@@ -157,7 +157,8 @@ fn run(settings: Settings, quick: bool) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (mut rows, probes) = runtime.block_on(async {
         let connector = Arc::new(
-            sf_host::Connector::load(&sf_host::default_component_path()).expect("component"),
+            salesforce_host::Connector::load(&sf_host::default_component_path())
+                .expect("component"),
         );
         let mut all = rust_contenders(&connector, &mock, &mock.info.https_url).await;
         for script in &scripts {

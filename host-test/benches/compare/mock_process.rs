@@ -2,8 +2,8 @@
 //! `__mock`), so its work and memory are not the host's. Every contender
 //! talks to it over real HTTP(S) on loopback.
 
+use salesforce_mock::{Mock, MockOptions};
 use serde::Deserialize;
-use sf_host::mock::{Mock, MockOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -34,22 +34,17 @@ impl MockInfo {
         std::fs::read_to_string(&self.ca_file).expect("the mock's CA file")
     }
 
-    pub fn config(&self, login_url: &str) -> sf_host::wit::Config {
-        sf_host::wit::Config {
+    pub fn config(&self, login_url: &str) -> salesforce_host::wit::Config {
+        use salesforce_host::wit;
+        wit::Config {
             login_url: Some(login_url.to_string()),
             client_id: Some(self.client_id.clone()),
             client_secret: Some(self.client_secret.clone()),
-            grant: sf_host::wit::Grant::Password(sf_host::wit::PasswordGrant {
+            ..wit::Config::new(wit::Grant::Password(wit::PasswordGrant {
                 username: self.username.clone(),
                 password: self.password.clone(),
                 security_token: Some(self.security_token.clone()),
-            }),
-            api_version: None,
-            timeout_ms: None,
-            deadline_ms: None,
-            max_response_bytes: None,
-            retry: None,
-            allowed_hosts: None,
+            }))
         }
     }
 

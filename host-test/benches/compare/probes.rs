@@ -8,11 +8,11 @@ use crate::mock_process::{clean_env, MockInfo, MockProcess};
 use crate::native::Native;
 use crate::stats::Summary;
 use crate::workloads;
+use salesforce_host::egress::{Egress, Policy};
+use salesforce_host::send::Sender;
+use salesforce_host::PLAIN_QUERY;
+use salesforce_host::{Client, ClientOptions, Connector, MemoryPeak};
 use serde::{Deserialize, Serialize};
-use sf_host::egress::{Egress, Policy};
-use sf_host::send::Sender;
-use sf_host::PLAIN_QUERY;
-use sf_host::{Client, ClientOptions, Connector, MemoryPeak};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -72,13 +72,14 @@ pub async fn measure(mock: &MockProcess, scratch: &Path, samples: usize) -> Prob
     let cwasm = scratch.join("salesforce_connector.cwasm");
     Connector::precompile(&wasm, &cwasm).expect("precompile");
     // The host's engine settings are wasmtime's defaults.
-    let engine = sf_host::wasmtime::Engine::default();
+    let engine = salesforce_host::wasmtime::Engine::default();
     let precompiled_load_s = seconds(samples, || {
         let started = Instant::now();
         // SAFETY: written by `Connector::precompile` just above with the
         // same wasmtime and default settings.
-        let component =
-            unsafe { sf_host::wasmtime::component::Component::deserialize_file(&engine, &cwasm) };
+        let component = unsafe {
+            salesforce_host::wasmtime::component::Component::deserialize_file(&engine, &cwasm)
+        };
         let elapsed = started.elapsed().as_secs_f64();
         component.expect("deserialize");
         elapsed

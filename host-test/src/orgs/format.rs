@@ -1,8 +1,8 @@
 //! What an org file holds, and how it becomes options and a session again.
 
 use crate::cli::{Connection, GrantKind};
+use salesforce_host::{wit, HostError};
 use serde::{Deserialize, Serialize};
-use sf_host::{wit, HostError};
 use std::fs;
 use std::path::PathBuf;
 

@@ -16,7 +16,7 @@ pub use format::StoredOrg;
 pub use store::{Alias, OrgStore};
 
 use crate::cli::Connection;
-use sf_host::{wit, Client, HostError, SessionHook};
+use salesforce_host::{wit, Client, HostError, SessionHook};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 

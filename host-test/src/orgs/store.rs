@@ -2,7 +2,7 @@
 //! owner-only writes.
 
 use super::StoredOrg;
-use sf_host::HostError;
+use salesforce_host::HostError;
 use std::fs::{self, DirBuilder, File, Permissions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};

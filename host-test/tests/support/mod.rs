@@ -1,7 +1,7 @@
 //! What the tests that run the `sf-host` binary share: its environment for
 //! the mock's org, and the check that no secret reached its output.
 
-use sf_host::mock::Mock;
+use salesforce_mock::Mock;
 use std::path::Path;
 use std::process::Command;
 

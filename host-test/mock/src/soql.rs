@@ -2,7 +2,7 @@
 //! `SELECT f, Rel.f | COUNT() FROM Obj [WHERE …] [ORDER BY …] [LIMIT n] [OFFSET n]`.
 //! Errors carry Salesforce's codes and its caret-under-the-column message form.
 
-use crate::mock::data::{sobject, Field, Kind, Record, SObject, Store};
+use crate::data::{sobject, Field, Kind, Record, SObject, Store};
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -119,7 +119,7 @@ pub(crate) struct ChildQuery {
 
 /// Child relationships: `Contacts` on Account is Contact through AccountId.
 fn child_relationship(parent: &SObject, name: &str) -> Option<(&'static SObject, &'static Field)> {
-    crate::mock::data::SOBJECTS.iter().find_map(|child| {
+    crate::data::SOBJECTS.iter().find_map(|child| {
         if !child.label_plural.eq_ignore_ascii_case(name) {
             return None;
         }

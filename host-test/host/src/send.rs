@@ -83,7 +83,8 @@ impl Sender {
             roots: webpki_roots::TLS_SERVER_ROOTS.into(),
         };
         if let Some(pem) = extra_ca_pem {
-            for cert in rustls_pemfile::certs(&mut pem.as_bytes()) {
+            use rustls::pki_types::{pem::PemObject, CertificateDer};
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                 let cert = cert.map_err(|e| format!("CA file is not valid PEM: {e}"))?;
                 roots
                     .add(cert)

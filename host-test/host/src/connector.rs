@@ -17,11 +17,6 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-/// The component built from this repository by `build.rs`.
-pub fn default_component_path() -> PathBuf {
-    PathBuf::from(env!("SF_COMPONENT_PATH"))
-}
-
 /// What one instance's store holds.
 pub struct HostState {
     wasi: WasiCtx,

@@ -1,13 +1,11 @@
 //! `/sobjects`: describe, create, read, update, delete, and upsert or read by
 //! external id, with Salesforce's status codes (201, 204, 300, 404 …).
 
-use crate::mock::conditional::{self, Precondition};
-use crate::mock::data::{
-    looks_like_id, record_out, sobject, Field, Record, SObject, Store, SOBJECTS,
-};
-use crate::mock::errors::{self, ApiError};
-use crate::mock::state::{lock, Shared};
-use crate::mock::versions::ApiVersion;
+use crate::conditional::{self, Precondition};
+use crate::data::{looks_like_id, record_out, sobject, Field, Record, SObject, Store, SOBJECTS};
+use crate::errors::{self, ApiError};
+use crate::state::{lock, Shared};
+use crate::versions::ApiVersion;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -179,7 +177,7 @@ pub(crate) async fn describe(
         .iter()
         .map(|f| {
             let reference_to: Vec<&str> = match f.kind {
-                crate::mock::data::Kind::Reference(t) => vec![t],
+                crate::data::Kind::Reference(t) => vec![t],
                 _ => vec![],
             };
             json!({

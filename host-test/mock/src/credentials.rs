@@ -1,7 +1,7 @@
 //! The credentials a mock accepts, and the RSA key pair for the JWT bearer flow,
 //! generated fresh for every mock and written to its fixtures directory.
 
-use crate::mock::state::{random_string, ALNUM};
+use crate::state::{random_string, ALNUM};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use rsa::{RsaPrivateKey, RsaPublicKey};

@@ -29,33 +29,3 @@ impl MemoryPeak {
         self.0.fetch_max(desired, Ordering::Relaxed);
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::egress::{Egress, Policy};
-    use crate::send::Sender;
-    use crate::Connector;
-
-    #[tokio::test]
-    async fn records_the_linear_memory_an_instance_asks_for() {
-        let egress = || Egress {
-            policy: Arc::new(Policy::default()),
-            sender: Sender::new(None).expect("sender"),
-            denied: Arc::default(),
-            log: None,
-        };
-        let peak = MemoryPeak::default();
-        let probed = Connector::load(&crate::default_component_path())
-            .expect("load")
-            .record_memory_peak(peak.clone());
-        drop(probed.instantiate(egress()).await.expect("instantiate"));
-        assert!(
-            peak.bytes() >= 64 * 1024,
-            "at least one wasm page: {}",
-            peak.bytes()
-        );
-        peak.reset();
-        assert_eq!(peak.bytes(), 0);
-    }
-}

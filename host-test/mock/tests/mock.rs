@@ -10,8 +10,8 @@ use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
+use salesforce_mock::{Fault, Mock, MockOptions};
 use serde_json::{json, Value};
-use sf_host::mock::{Fault, Mock, MockOptions};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -184,8 +184,8 @@ async fn send(mock: &Mock, method: &str, path: &str, req: Req<'_>) -> Resp {
 async fn send_tls(mock: &Mock, server_name: &str, method: &str, path: &str, req: Req<'_>) -> Resp {
     let host = mock.https_url().trim_start_matches("https://").to_string();
     let mut roots = rustls::RootCertStore::empty();
-    let mut pem = mock.ca_pem().as_bytes();
-    for cert in rustls_pemfile::certs(&mut pem) {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    for cert in CertificateDer::pem_slice_iter(mock.ca_pem().as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
@@ -2600,7 +2600,7 @@ async fn composite_subrequest_headers_reach_the_resource() {
 
 // ---- chaos -------------------------------------------------------------------
 
-use sf_host::mock::{Chaos, ChaosFault};
+use salesforce_mock::{Chaos, ChaosFault};
 
 /// What came back for one request under chaos, however broken.
 struct Wire {

@@ -7,7 +7,7 @@
 //! "results in the immediate revocation of the current refresh token and all
 //! associated access tokens" (help.salesforce.com article 005316711).
 
-use crate::mock::state::{random_string, ALNUM, ORG_ID};
+use crate::state::{random_string, ALNUM, ORG_ID};
 use std::collections::HashMap;
 use std::time::Instant;
 

@@ -6,8 +6,8 @@
 //! are `EEE, dd MMM yyyy HH:mm:ss z` ("Update Records Using sObject Rows").
 //! ETags (`If-Match`, Account only) are not modelled.
 
-use crate::mock::data::datetime_string;
-use crate::mock::errors::{self, ApiError};
+use crate::data::datetime_string;
+use crate::errors::{self, ApiError};
 use axum::http::{HeaderMap, StatusCode};
 
 /// What the headers ask for a record last modified at `last_modified`

@@ -7,7 +7,7 @@
 //! same faults, so a failing run can be replayed. No fault stalls longer than
 //! `stall` at a time, and none holds a huge body in memory.
 
-use crate::mock::errors;
+use crate::errors;
 use axum::body::{Body, Bytes};
 use axum::http::{header, response, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -534,7 +534,7 @@ impl Draw {
                 "signature": "xwjgdwExawzcsxDK0EXiR5xbdOsg+6u59M7fWZjbpS0=",
                 "scope": "api web full refresh_token",
                 "instance_url": "https://na1.salesforce.com",
-                "id": crate::mock::state::identity_url(),
+                "id": crate::state::identity_url(),
                 "token_type": "Bearer",
                 "issued_at": "1700000000000",
             }),

@@ -4,8 +4,8 @@
 //! guide "Revoking OAuth Tokens"). POST `token=` in a form body; GET `?token=`
 //! is accepted too, as the help page also documents a GET form.
 
-use crate::mock::errors::{self, oauth, ApiError};
-use crate::mock::state::Shared;
+use crate::errors::{self, oauth, ApiError};
+use crate::state::Shared;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;

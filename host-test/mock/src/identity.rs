@@ -1,9 +1,9 @@
 //! `GET /services/oauth2/userinfo` (and the identity URL path `/id/{org}/{user}`):
 //! who the bearer token belongs to. n8n's JWT credential tests with this call.
 
-use crate::mock::state::{identity_url, Shared, ORG_ID, USER_ID};
-use crate::mock::token::instance_url;
-use crate::mock::{errors, Listener};
+use crate::state::{identity_url, Shared, ORG_ID, USER_ID};
+use crate::token::instance_url;
+use crate::{errors, Listener};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};

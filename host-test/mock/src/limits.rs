@@ -1,7 +1,7 @@
 //! `/services/data/vNN.N/limits`: the org's allowances, with API usage live.
 
-use crate::mock::errors;
-use crate::mock::state::{Shared, API_MAX};
+use crate::errors;
+use crate::state::{Shared, API_MAX};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -248,34 +248,6 @@ impl Mock {
         state::lock(&self.shared.devices).answer(user_code, false, lifetime)
     }
 
-    /// A component config for this org's connected app at `login_url`
-    /// (either listener), every other setting at its default.
-    pub fn config(&self, login_url: &str, grant: crate::wit::Grant) -> crate::wit::Config {
-        let c = self.credentials();
-        crate::wit::Config {
-            login_url: Some(login_url.to_string()),
-            client_id: Some(c.client_id.clone()),
-            client_secret: Some(c.client_secret.clone()),
-            grant,
-            api_version: None,
-            timeout_ms: None,
-            deadline_ms: None,
-            max_response_bytes: None,
-            retry: None,
-            allowed_hosts: None,
-        }
-    }
-
-    /// The integration user's password grant, security token included.
-    pub fn password_grant(&self) -> crate::wit::Grant {
-        let c = self.credentials();
-        crate::wit::Grant::Password(crate::wit::PasswordGrant {
-            username: c.username.clone(),
-            password: c.password.clone(),
-            security_token: Some(c.security_token.clone()),
-        })
-    }
-
     /// Everything a client needs to connect, as JSON (secrets included: it is a test fixture).
     pub fn connection_info(&self) -> serde_json::Value {
         let c = self.credentials();

@@ -1,9 +1,9 @@
 //! `POST /services/Soap/u/{version}`: the partner SOAP `login()` call, which
 //! simple-salesforce uses by default for username + password + security token.
 
-use crate::mock::state::{Shared, ORG_ID, USER_ID};
-use crate::mock::token::instance_url;
-use crate::mock::Listener;
+use crate::state::{Shared, ORG_ID, USER_ID};
+use crate::token::instance_url;
+use crate::Listener;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};

@@ -3,12 +3,12 @@
 //! The term matches case-insensitively as a substring (a trailing `*` is
 //! allowed) of Name, and of Email where the object has one.
 
-use crate::mock::data::{sobject, SObject};
-use crate::mock::errors::{self, ApiError};
-use crate::mock::query::{raw_json, row_out, select_rows_where};
-use crate::mock::soql::{self, Select};
-use crate::mock::state::{lock, Shared};
-use crate::mock::versions::ApiVersion;
+use crate::data::{sobject, SObject};
+use crate::errors::{self, ApiError};
+use crate::query::{raw_json, row_out, select_rows_where};
+use crate::soql::{self, Select};
+use crate::state::{lock, Shared};
+use crate::versions::ApiVersion;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;

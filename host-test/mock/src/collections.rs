@@ -2,12 +2,10 @@
 //! delete up to 200 records in one call, each with its own result, or all
 //! or none of them with `allOrNone`. Validation is the single-record routes'.
 
-use crate::mock::data::{looks_like_id, sobject, Out, SObject, Store, SOBJECTS};
-use crate::mock::errors::{self, ApiError};
-use crate::mock::sobjects::{
-    body_object, external_field, malformed_id, object, upsert_one, Upserted,
-};
-use crate::mock::state::{lock, Shared};
+use crate::data::{looks_like_id, sobject, Out, SObject, Store, SOBJECTS};
+use crate::errors::{self, ApiError};
+use crate::sobjects::{body_object, external_field, malformed_id, object, upsert_one, Upserted};
+use crate::state::{lock, Shared};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;

@@ -2,11 +2,11 @@
 //! (and the device flow, in `device`), with Salesforce's response fields and
 //! its flat `{"error","error_description"}` errors.
 
-use crate::mock::credentials::Credentials;
-use crate::mock::errors::{self, oauth, ApiError};
-use crate::mock::sessions::{Family, Refused};
-use crate::mock::state::{identity_url, Shared};
-use crate::mock::{device, jwt, Listener};
+use crate::credentials::Credentials;
+use crate::errors::{self, oauth, ApiError};
+use crate::sessions::{Family, Refused};
+use crate::state::{identity_url, Shared};
+use crate::{device, jwt, Listener};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};

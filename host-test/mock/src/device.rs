@@ -5,10 +5,10 @@
 //! follow RFC 8628 §3.5. Salesforce's `error_description` texts for them are
 //! not documented anywhere we could read; the ones below are our own wording.
 
-use crate::mock::errors::{oauth, ApiError};
-use crate::mock::state::{lock, random_string, Shared, ALNUM};
-use crate::mock::token::{success, Params};
-use crate::mock::Listener;
+use crate::errors::{oauth, ApiError};
+use crate::state::{lock, random_string, Shared, ALNUM};
+use crate::token::{success, Params};
+use crate::Listener;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
@@ -81,7 +81,7 @@ pub(crate) fn start(st: &Shared, listener: &Listener, p: &Params) -> Result<Resp
         "verification_uri": format!("{}/setup/connect", listener.base_url),
         "interval": interval,
     });
-    Ok(crate::mock::errors::json(StatusCode::OK, &body))
+    Ok(crate::errors::json(StatusCode::OK, &body))
 }
 
 /// `grant_type=device`: pending, slow down, denied, expired, or the tokens

@@ -1,7 +1,7 @@
 //! The org's data: four standard objects, their fields, and deterministic seed
 //! records, with the write rules (required, read-only, unique) Salesforce enforces.
 
-use crate::mock::errors::{self, ApiError};
+use crate::errors::{self, ApiError};
 use axum::http::StatusCode;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};

@@ -3,12 +3,12 @@
 //! `httpHeaders`, `allOrNone` rollback and `collateSubrequests` (unrelated
 //! subrequests run out of order). The whole call counts as one API request.
 
-use crate::mock::errors::{self, ApiError};
-use crate::mock::rest::Internal;
-use crate::mock::sobjects::body_object;
-use crate::mock::state::{lock, Shared};
-use crate::mock::versions::ApiVersion;
-use crate::mock::Listener;
+use crate::errors::{self, ApiError};
+use crate::rest::Internal;
+use crate::sobjects::body_object;
+use crate::state::{lock, Shared};
+use crate::versions::ApiVersion;
+use crate::Listener;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
@@ -403,7 +403,7 @@ async fn execute(
     };
     req.extensions_mut().insert(listener.clone());
     req.extensions_mut().insert(Internal);
-    let svc = TowerToHyperService::new(crate::mock::api_router(st.clone()));
+    let svc = TowerToHyperService::new(crate::api_router(st.clone()));
     let Ok(resp) = svc.call(req).await;
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_SUB_BODY)

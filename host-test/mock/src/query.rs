@@ -3,12 +3,12 @@
 //! and serve `nextRecordsUrl` pages from results kept server-side under a
 //! locator (see `cursors` for when a locator goes away).
 
-use crate::mock::cursors::{page_end, Row};
-use crate::mock::data::{attributes, Out, Record, Store};
-use crate::mock::errors::{self, ApiError};
-use crate::mock::soql::{self, compare_values, FieldRef, Query, Select};
-use crate::mock::state::{lock, random_string, Shared, ALNUM};
-use crate::mock::versions::ApiVersion;
+use crate::cursors::{page_end, Row};
+use crate::data::{attributes, Out, Record, Store};
+use crate::errors::{self, ApiError};
+use crate::soql::{self, compare_values, FieldRef, Query, Select};
+use crate::state::{lock, random_string, Shared, ALNUM};
+use crate::versions::ApiVersion;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

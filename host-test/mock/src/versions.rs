@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::Extension;
 use serde_json::json;
 
-use crate::mock::errors;
+use crate::errors;
 
 /// Oldest and newest versions served: 21.0–30.0 were retired in Summer '25
 /// (help.salesforce.com article 005321531); 68.0 (Winter '27) is the newest GA

@@ -1,9 +1,9 @@
 //! The gate in front of every `/services/data/vNN.N/…` call: API version,
 //! bearer session, and the `Sforce-Limit-Info` usage header on every answer.
 
-use crate::mock::errors;
-use crate::mock::state::{Shared, API_MAX};
-use crate::mock::versions::{ApiVersion, MAX_VERSION, MIN_VERSION};
+use crate::errors;
+use crate::state::{Shared, API_MAX};
+use crate::versions::{ApiVersion, MAX_VERSION, MIN_VERSION};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;

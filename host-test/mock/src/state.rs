@@ -1,12 +1,12 @@
 //! What the mock remembers between requests: credentials, issued tokens and
 //! codes, the request log, and the knobs tests turn while it runs.
 
-use crate::mock::chaos::{self, Chaos, ChaosFault};
-use crate::mock::credentials::Credentials;
-use crate::mock::cursors::{self, Cursors};
-use crate::mock::data::Store;
-use crate::mock::device::Devices;
-use crate::mock::sessions::{Family, Refused, Tokens};
+use crate::chaos::{self, Chaos, ChaosFault};
+use crate::credentials::Credentials;
+use crate::cursors::{self, Cursors};
+use crate::data::Store;
+use crate::device::Devices;
+use crate::sessions::{Family, Refused, Tokens};
 use axum::http::{Method, Uri};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
