@@ -131,48 +131,35 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
+/// Records as CSV: one column per flattened field (`Account.Name`), in the
+/// order fields first appear, quoted as RFC 4180 says.
 pub fn csv(records: &[Value]) -> String {
-    let rows: Vec<Vec<(String, String)>> = records
+    let rows: Vec<Map<String, Value>> = records
         .iter()
         .map(|r| {
             let mut row = Vec::new();
             flatten("", r, &mut row);
-            row
+            row.into_iter().map(|(k, v)| (k, Value::from(v))).collect()
         })
         .collect();
-    let mut columns: Vec<String> = Vec::new();
-    for row in &rows {
-        for (k, _) in row {
-            if !columns.contains(k) {
-                columns.push(k.clone());
-            }
+    let mut columns: Vec<&String> = Vec::new();
+    for key in rows.iter().flat_map(Map::keys) {
+        if !columns.contains(&key) {
+            columns.push(key);
         }
     }
-    let mut out = columns
-        .iter()
-        .map(|c| csv_field(c))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push('\n');
-    for row in rows {
-        let map: Map<String, Value> = row.into_iter().map(|(k, v)| (k, Value::from(v))).collect();
-        let line = columns
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = out.write_record(&columns);
+    for row in &rows {
+        let cells = columns
             .iter()
-            .map(|c| csv_field(map.get(c).and_then(Value::as_str).unwrap_or("")))
-            .collect::<Vec<_>>()
-            .join(",");
-        out.push_str(&line);
-        out.push('\n');
+            .map(|c| row.get(*c).and_then(Value::as_str).unwrap_or(""));
+        let _ = out.write_record(cells);
     }
-    out
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -3,15 +3,22 @@
 use crate::bindings::wit;
 use std::fmt;
 
-#[derive(Debug)]
+/// What a call through the host can fail with.
+#[derive(Debug, thiserror::Error)]
 pub enum HostError {
     /// The component's own typed error.
+    // Not `#[from]`: that would also make it the `source`, and a report
+    // walking the chain would print the same error twice.
+    #[error("{}", ComponentMessage(.0))]
     Component(wit::Error),
     /// The component file could not be loaded or does not fit.
+    #[error("cannot load the component: {0}")]
     Load(String),
     /// The component trapped. It never should; this is a bug report.
+    #[error("the component trapped (a bug, please report it): {0}")]
     Trap(String),
     /// Bad command-line or host configuration.
+    #[error("{0}")]
     Usage(String),
 }
 
@@ -67,74 +74,70 @@ impl HostError {
     }
 }
 
-impl fmt::Display for HostError {
+/// The one sentence a person reads for a component error.
+struct ComponentMessage<'a>(&'a wit::Error);
+
+impl fmt::Display for ComponentMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use wit::Error as E;
-        match self {
-            Self::Usage(m) => write!(f, "{m}"),
-            Self::Load(m) => write!(f, "cannot load the component: {m}"),
-            Self::Trap(m) => write!(f, "the component trapped (a bug, please report it): {m}"),
-            Self::Component(e) => match e {
-                E::InvalidConfig(p) => write!(f, "invalid config `{}`: {}", p.field, p.message),
-                E::InvalidRequest(p) => write!(f, "invalid request `{}`: {}", p.field, p.message),
-                E::AuthenticationFailed(o) => write!(
-                    f,
-                    "authentication failed ({} {}: {}); {}",
-                    o.status, o.error, o.description, o.hint
-                ),
-                E::SessionExpired(m) => write!(f, "session expired or invalid: {m}"),
-                E::SessionRefused(r) => write!(
-                    f,
-                    "session refused ({} {}: {}); {}",
-                    r.status, r.error_code, r.message, r.hint
-                ),
-                E::LoginRequired(m) => write!(f, "log in again: {m}"),
-                E::ApiError(a) => {
-                    write!(f, "Salesforce API error {}", a.status)?;
-                    for e in &a.errors {
-                        write!(f, "; {}: {}", e.error_code, e.message)?;
-                        if !e.fields.is_empty() {
-                            write!(f, " (fields: {})", e.fields.join(", "))?;
-                        }
+        match self.0 {
+            E::InvalidConfig(p) => write!(f, "invalid config `{}`: {}", p.field, p.message),
+            E::InvalidRequest(p) => write!(f, "invalid request `{}`: {}", p.field, p.message),
+            E::AuthenticationFailed(o) => write!(
+                f,
+                "authentication failed ({} {}: {}); {}",
+                o.status, o.error, o.description, o.hint
+            ),
+            E::SessionExpired(m) => write!(f, "session expired or invalid: {m}"),
+            E::SessionRefused(r) => write!(
+                f,
+                "session refused ({} {}: {}); {}",
+                r.status, r.error_code, r.message, r.hint
+            ),
+            E::LoginRequired(m) => write!(f, "log in again: {m}"),
+            E::ApiError(a) => {
+                write!(f, "Salesforce API error {}", a.status)?;
+                for e in &a.errors {
+                    write!(f, "; {}: {}", e.error_code, e.message)?;
+                    if !e.fields.is_empty() {
+                        write!(f, " (fields: {})", e.fields.join(", "))?;
                     }
-                    Ok(())
                 }
-                E::MultipleChoices(urls) => {
-                    write!(
-                        f,
-                        "the external id matches {} records: {}",
-                        urls.len(),
-                        urls.join(", ")
-                    )
-                }
-                E::RateLimited(r) => {
-                    write!(f, "rate limited ({} {}): {}", r.status, r.code, r.message)?;
-                    if let Some(s) = r.retry_after_seconds {
-                        write!(f, "; retry after {s} s")?;
-                    }
-                    Ok(())
-                }
-                E::Transport(m) => write!(f, "network error: {m}"),
-                E::Timeout(m) => write!(f, "timeout: {m}"),
-                E::UnexpectedResponse(u) => write!(
+                Ok(())
+            }
+            E::MultipleChoices(urls) => {
+                write!(
                     f,
-                    "unexpected response (status {}, content-type {}): {}; body starts: {:?}",
-                    u.status,
-                    u.content_type.as_deref().unwrap_or("none"),
-                    u.reason,
-                    u.excerpt
-                ),
-                E::Denied(m) => write!(f, "denied by host policy: {m}"),
-                E::ResponseTooLarge(limit) => write!(
-                    f,
-                    "the response body is larger than {limit} bytes; raise max-response-bytes if that is expected"
-                ),
-            },
+                    "the external id matches {} records: {}",
+                    urls.len(),
+                    urls.join(", ")
+                )
+            }
+            E::RateLimited(r) => {
+                write!(f, "rate limited ({} {}): {}", r.status, r.code, r.message)?;
+                if let Some(s) = r.retry_after_seconds {
+                    write!(f, "; retry after {s} s")?;
+                }
+                Ok(())
+            }
+            E::Transport(m) => write!(f, "network error: {m}"),
+            E::Timeout(m) => write!(f, "timeout: {m}"),
+            E::UnexpectedResponse(u) => write!(
+                f,
+                "unexpected response (status {}, content-type {}): {}; body starts: {:?}",
+                u.status,
+                u.content_type.as_deref().unwrap_or("none"),
+                u.reason,
+                u.excerpt
+            ),
+            E::Denied(m) => write!(f, "denied by host policy: {m}"),
+            E::ResponseTooLarge(limit) => write!(
+                f,
+                "the response body is larger than {limit} bytes; raise max-response-bytes if that is expected"
+            ),
         }
     }
 }
-
-impl std::error::Error for HostError {}
 
 impl From<wit::Error> for HostError {
     fn from(e: wit::Error) -> Self {
