@@ -3,7 +3,7 @@
 //! The path is exported to the crate as `SF_COMPONENT_PATH`.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -15,28 +15,53 @@ fn main() {
     for input in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
-    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out. A separate target
-    // directory keeps the nested cargo off the outer one's lock.
+    let target_dir = component_target_dir(&root);
+    let status = component_build(&root, &target_dir)
+        .status()
+        .expect("could not run cargo to build the component");
+    if !status.success() {
+        panic!(
+            "building the component failed; if the target is missing run `rustup target add wasm32-wasip2`"
+        );
+    }
+    let built = "wasm32-wasip2/component/salesforce_connector.wasm";
+    let wasm = target_dir.join(built);
+    println!("cargo:rustc-env=SF_COMPONENT_PATH={}", wasm.display());
+    // Also where the README points people: `target/component/...`.
+    if let Some(shared) = target_dir.parent().map(|t| t.join("component").join(built)) {
+        let _ = std::fs::create_dir_all(shared.parent().unwrap_or(&shared));
+        let _ = std::fs::copy(&wasm, &shared);
+    }
+}
+
+/// A target directory of the component's own, beside the outer one: the
+/// nested cargo stays off the outer one's lock. One per source tree:
+/// checkouts sharing a target directory (CI's clean clones, worktrees) would
+/// otherwise overwrite each other's .wasm while each one's cargo still
+/// thinks its own is fresh.
+fn component_target_dir(root: &Path) -> PathBuf {
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
-    // One per source tree: checkouts sharing a target directory (CI's clean
-    // clones, worktrees) would otherwise overwrite each other's .wasm while
-    // each one's cargo still thinks its own is fresh.
     let tree = {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         root.hash(&mut h);
         format!("component-{:016x}", h.finish())
     };
-    let target_dir = out_dir
+    out_dir
         .ancestors()
         .nth(4)
         .map(|t| t.join(&tree))
-        .unwrap_or_else(|| out_dir.join(&tree));
+        .unwrap_or_else(|| out_dir.join(&tree))
+}
 
+/// `cargo build` of the component for wasm32-wasip2 with the `component`
+/// profile, core and alloc rebuilt for size when rust-src is installed.
+fn component_build(root: &Path, target_dir: &Path) -> Command {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build
-        .current_dir(&root)
+        .current_dir(root)
         .args([
             "build",
             "--target",
@@ -45,7 +70,7 @@ fn main() {
             "component",
         ])
         .args(["-p", "salesforce-connector", "--target-dir"])
-        .arg(&target_dir)
+        .arg(target_dir)
         // Flags and wrappers meant for the host build (clippy, coverage) must
         // not leak into the wasm build.
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -75,22 +100,7 @@ fn main() {
              build-std and is about 90 KB larger; `rustup component add rust-src` for the release size"
         );
     }
-    let status = build
-        .status()
-        .expect("could not run cargo to build the component");
-    if !status.success() {
-        panic!(
-            "building the component failed; if the target is missing run `rustup target add wasm32-wasip2`"
-        );
-    }
-    let built = "wasm32-wasip2/component/salesforce_connector.wasm";
-    let wasm = target_dir.join(built);
-    println!("cargo:rustc-env=SF_COMPONENT_PATH={}", wasm.display());
-    // Also where the README points people: `target/component/...`.
-    if let Some(shared) = target_dir.parent().map(|t| t.join("component").join(built)) {
-        let _ = std::fs::create_dir_all(shared.parent().unwrap_or(&shared));
-        let _ = std::fs::copy(&wasm, &shared);
-    }
+    build
 }
 
 /// Whether the toolchain has the standard library's source, which

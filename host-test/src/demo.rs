@@ -132,21 +132,27 @@ async fn people_flows(
     connector: &Arc<Connector>,
     options: &ClientOptions,
 ) -> Result<(), HostError> {
-    let creds = mock.credentials().clone();
-    let (http, https) = (mock.http_url(), mock.https_url());
-    let cc = |basic_auth| wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth });
-    // Web server flow: the component builds the authorize URL; the mock plays
-    // the browser and the user's consent.
+    web_server_flow(mock, connector, options).await?;
+    device_flow(mock, connector, options).await?;
+    sfdx_url_flow(mock, connector, options).await?;
+    password_flow(mock, connector, options).await
+}
+
+/// Web server flow: the component builds the authorize URL; the mock plays
+/// the browser and the user's consent.
+async fn web_server_flow(
+    mock: &Mock,
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+) -> Result<(), HostError> {
+    let http = mock.http_url();
+    let cc = wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false });
     let redirect = "http://localhost:1717/OauthRedirect";
-    let web = Client::new(
-        connector.clone(),
-        mock.config(&http, cc(false)),
-        options.clone(),
-    )?;
+    let web = Client::new(connector.clone(), mock.config(&http, cc), options.clone())?;
     let start = web
         .authorize_url(&wit::AuthorizeRequest {
             login_url: Some(http.clone()),
-            client_id: creds.client_id.clone(),
+            client_id: mock.credentials().client_id.clone(),
             redirect_uri: redirect.into(),
             scope: Some("api refresh_token".into()),
             prompt: None,
@@ -184,12 +190,19 @@ async fn people_flows(
         renewed.refresh_token != issued
     );
 
+    Ok(())
+}
+
+/// The device flow: the person approves on another device.
+async fn device_flow(
+    mock: &Mock,
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+) -> Result<(), HostError> {
+    let http = mock.http_url();
+    let cc = wit::Grant::ClientCredentials(wit::ClientCredentialsGrant { basic_auth: false });
     mock.knobs().set_device_interval(std::time::Duration::ZERO);
-    let mut device = Client::new(
-        connector.clone(),
-        mock.config(&http, cc(false)),
-        options.clone(),
-    )?;
+    let mut device = Client::new(connector.clone(), mock.config(&http, cc), options.clone())?;
     let session = device
         .device_login(
             Some("api refresh_token"),
@@ -204,13 +217,22 @@ async fn people_flows(
         "ok  device flow (people, no browser here)\n    {}",
         describe(session)
     );
+    Ok(())
+}
 
+/// An SFDX auth URL, as `sf org display --verbose` prints it.
+async fn sfdx_url_flow(
+    mock: &Mock,
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+) -> Result<(), HostError> {
+    let creds = mock.credentials().clone();
     let sfdx_url = format!(
         "force://{}:{}:{}@{}",
         creds.client_id,
         creds.client_secret,
         mock.issue_refresh_token(),
-        http
+        mock.http_url()
     );
     let parsed = salesforce_host::parse_sfdx_url(connector, &sfdx_url).await?;
     let mut sfdx = Client::new(connector.clone(), parsed, options.clone())?;
@@ -218,7 +240,16 @@ async fn people_flows(
         "ok  SFDX auth URL -> refresh-token\n    {}",
         describe(sfdx.authenticate().await?)
     );
+    Ok(())
+}
 
+/// The legacy password flow, then blocked as in orgs created since Summer '23.
+async fn password_flow(
+    mock: &Mock,
+    connector: &Arc<Connector>,
+    options: &ClientOptions,
+) -> Result<(), HostError> {
+    let https = mock.https_url();
     let mut password = Client::new(
         connector.clone(),
         mock.config(&https, mock.password_grant()),
@@ -232,7 +263,6 @@ async fn people_flows(
     let err = password.authenticate().await.unwrap_err();
     println!("    in an org created since Summer '23 it is blocked: {err}");
     mock.knobs().set_password_flow_blocked(false);
-
     Ok(())
 }
 
