@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use salesforce_host::{wit, HostError};
 use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -294,6 +295,23 @@ impl Connection {
             ));
         }
         self.password = Some(password);
+        Ok(())
+    }
+
+    /// With `--grant password`, a username and no password, asks for it on
+    /// the terminal without echo (never when stdin is not a terminal: a
+    /// script gets the usual "needs --password" error instead of a hang).
+    pub fn prompt_password(&mut self) -> Result<(), HostError> {
+        let wanted = self.grant == Some(GrantKind::Password) && self.password.is_none();
+        let Some(username) = self.username.as_deref().filter(|_| wanted) else {
+            return Ok(());
+        };
+        if !std::io::stdin().is_terminal() {
+            return Ok(());
+        }
+        let password = rpassword::prompt_password(format!("Password for {username}: "))
+            .map_err(|e| HostError::Usage(format!("cannot read the password: {e}")))?;
+        self.password = Some(password).filter(|p| !p.is_empty());
         Ok(())
     }
 

@@ -22,7 +22,8 @@ async fn main() {
         Err(e) => e.exit(),
     };
     warn_of_secrets_in_arguments(&matches);
-    if let Err(e) = cli.conn.read_password_stdin() {
+    let secrets = cli.conn.read_password_stdin();
+    if let Err(e) = secrets.and_then(|()| cli.conn.prompt_password()) {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }

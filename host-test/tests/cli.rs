@@ -595,3 +595,88 @@ async fn secrets_stay_off_the_command_line() {
     assert_clean(&mock, &stderr);
     assert_clean(&mock, &String::from_utf8_lossy(&out.stdout));
 }
+
+/// Types `password` into `sf-host ARGS` run on a pseudo-terminal when it
+/// asks with echo off, and returns (exit code, everything the terminal showed). Python's
+/// pty module is the terminal: CI installs python3 for the host tests.
+fn on_a_terminal(mock: &Mock, password: &str, args: &[&str]) -> (i32, String) {
+    const TERMINAL: &str = r#"
+import os, pty, select, sys, termios, time
+password = os.environ.pop("TYPED_PASSWORD").encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+shown, typed = b"", False
+while True:
+    ready, _, _ = select.select([fd], [], [], 30)
+    if not ready:
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    shown += data
+    if not typed and b"Password for" in shown:
+        # Type only once the program has turned echo off, as a person would
+        # after the prompt; if it never does, fail.
+        waited = 0
+        while termios.tcgetattr(fd)[3] & termios.ECHO:
+            time.sleep(0.01)
+            waited += 1
+            if waited > 3000:
+                sys.exit("echo stayed on after the prompt")
+        os.write(fd, password + b"\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(shown)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut command = support::sf_host(mock);
+    command.env_remove("SF_PASSWORD");
+    let program = command.get_program().to_owned();
+    let out = Command::new("python3")
+        .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("TYPED_PASSWORD", password)
+        .arg("-c")
+        .arg(TERMINAL)
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("python3 runs (CI installs it)");
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), shown)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_password_is_asked_on_a_terminal_and_never_echoed() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    let password = mock.credentials().password.clone();
+    let (code, shown) = on_a_terminal(
+        &mock,
+        &password,
+        &["login", "--grant", "password", "--json"],
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("Password for integration"), "{shown}");
+    assert!(
+        shown.contains("\"signature_verified\": true")
+            || shown.contains("\"signature_verified\":true"),
+        "{shown}"
+    );
+    assert_clean(&mock, &shown);
+
+    // Not a terminal: no prompt and no hang, the usual error.
+    let (code, _, err) = run(
+        &mock,
+        {
+            let mut c = support::sf_host(&mock);
+            c.env_remove("SF_PASSWORD").stdin(Stdio::null());
+            c
+        },
+        &["login", "--grant", "password"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs --password"), "{err}");
+}
