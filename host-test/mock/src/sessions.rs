@@ -55,10 +55,15 @@ pub(crate) struct Tokens {
 
 impl Tokens {
     /// Mint an access token, in `family` when a refresh token stands behind it.
-    pub(crate) fn issue_access(&mut self, epoch: u64, family: Option<Family>) -> String {
+    pub(crate) fn issue_access(
+        &mut self,
+        issued: Instant,
+        epoch: u64,
+        family: Option<Family>,
+    ) -> String {
         let token = format!("{}!AQ{}", &ORG_ID[..15], random_string(96, TOKEN_CHARS));
         let access = Access {
-            issued: Instant::now(),
+            issued,
             epoch,
             family,
         };
@@ -164,8 +169,8 @@ mod tests {
     fn reuse_revokes_the_family_and_its_access_tokens() {
         let mut t = Tokens::default();
         let (first, family) = t.new_family();
-        let access = t.issue_access(0, Some(family));
-        let other = t.issue_access(0, None);
+        let access = t.issue_access(Instant::now(), 0, Some(family));
+        let other = t.issue_access(Instant::now(), 0, None);
         let (_, next) = t.redeem(&first, true).ok().unwrap();
         let next = next.unwrap();
         assert!(matches!(t.redeem(&first, true), Err(Refused::Reused)));

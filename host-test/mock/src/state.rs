@@ -11,7 +11,7 @@ use axum::http::{Method, Uri};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Fixed org and user ids; Salesforce ids are stable per org, so these are too.
 pub(crate) const ORG_ID: &str = "00D000000000001EAA";
@@ -107,6 +107,8 @@ struct KnobValues {
     auth: AuthKnobs,
     paging: PagingKnobs,
     token_lifetime: Option<Duration>,
+    /// How far `advance_clock` moved the mock's clock past the real one.
+    clock_ahead: Duration,
     persistent_401: bool,
     delay: Option<Duration>,
     faults: Vec<Fault>,
@@ -128,6 +130,17 @@ impl Knobs {
     /// Tokens expire `d` after issue; REST calls with them then get 401. `None` = never.
     pub fn set_token_lifetime(&self, d: Option<Duration>) {
         lock(&self.values).token_lifetime = d;
+    }
+
+    /// Moves the mock's clock forward: tokens age by `by` at once, so a test
+    /// sees one die of age without sleeping through its lifetime.
+    pub fn advance_clock(&self, by: Duration) {
+        lock(&self.values).clock_ahead += by;
+    }
+
+    /// The mock's clock: the real one plus every `advance_clock`.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::now() + lock(&self.values).clock_ahead
     }
 
     /// Every token issued so far becomes invalid now.
@@ -361,7 +374,8 @@ impl Shared {
 
     /// Mint an access token in `family`, revoked with it.
     pub(crate) fn issue_token_in(&self, family: Option<Family>) -> String {
-        lock(&self.tokens).issue_access(self.knobs.epoch(), family)
+        let issued = self.knobs.now();
+        lock(&self.tokens).issue_access(issued, self.knobs.epoch(), family)
     }
 
     /// A new refresh-token family and its first refresh token.
@@ -399,7 +413,7 @@ impl Shared {
             return false;
         }
         match self.knobs.token_lifetime() {
-            Some(life) => issued.elapsed() < life,
+            Some(life) => self.knobs.now().saturating_duration_since(issued) < life,
             None => true,
         }
     }

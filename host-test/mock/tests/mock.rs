@@ -1039,12 +1039,12 @@ async fn session_knobs() {
     assert!(r.header("sforce-limit-info").is_some());
 
     mock.knobs()
-        .set_token_lifetime(Some(Duration::from_millis(300)));
+        .set_token_lifetime(Some(Duration::from_secs(300)));
     let tok = token(&mock).await;
     let r = send(&mock, "GET", &limits, Req::default().bearer(&tok)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["DailyApiRequests"]["Max"], 15000);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    mock.knobs().advance_clock(Duration::from_secs(400));
     let r = send(&mock, "GET", &limits, Req::default().bearer(&tok)).await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
