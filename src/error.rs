@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 use crate::limits::LimitInfo;
+use crate::secret::Redactor;
 use core::fmt;
 
 /// One entry of Salesforce's REST error array.
@@ -101,90 +102,79 @@ impl Error {
     /// The same error with every text it carries passed through `r`: the one
     /// path by which an error leaves the component, so a secret the server
     /// echoed (in any shape) never reaches a log, a user or a model.
-    pub fn redacted(self, r: &crate::secret::Redactor) -> Self {
-        let s = |t: String| r.scrub(&t);
-        match self {
-            Self::InvalidConfig { field, message } => Self::InvalidConfig {
-                field,
-                message: s(message),
-            },
-            Self::InvalidRequest { field, message } => Self::InvalidRequest {
-                field,
-                message: s(message),
-            },
+    pub fn redacted(mut self, r: &Redactor) -> Self {
+        let s = |t: &mut String| *t = r.scrub(t);
+        // Every field is named (no `..`): a field added to a variant must be
+        // decided on here, scrubbed or not. Field names, hints and statuses
+        // are the connector's own text.
+        match &mut self {
+            Self::InvalidConfig { field: _, message } => s(message),
+            Self::InvalidRequest { field: _, message } => s(message),
             Self::AuthenticationFailed {
-                status,
+                status: _,
                 error,
                 description,
-                hint,
-            } => Self::AuthenticationFailed {
-                status,
-                error: s(error),
-                description: s(description),
-                hint,
-            },
-            Self::SessionExpired(m) => Self::SessionExpired(s(m)),
+                hint: _,
+            } => {
+                s(error);
+                s(description);
+            }
             Self::SessionRefused {
-                status,
+                status: _,
                 error_code,
                 message,
-                hint,
-            } => Self::SessionRefused {
-                status,
-                error_code: s(error_code),
-                message: s(message),
-                hint,
-            },
-            Self::LoginRequired(m) => Self::LoginRequired(s(m)),
+                hint: _,
+            } => {
+                s(error_code);
+                s(message);
+            }
             Self::Api {
-                status,
+                status: _,
                 errors,
                 limit_info,
-            } => Self::Api {
-                status,
-                errors: errors
-                    .into_iter()
-                    .map(|e| ApiErrorItem {
-                        error_code: s(e.error_code),
-                        message: s(e.message),
-                        fields: e.fields.into_iter().map(s).collect(),
-                    })
-                    .collect(),
-                limit_info: limit_info.map(|mut l| {
-                    if let Some(app) = l.per_app_api_usage.as_mut() {
-                        app.app_name = r.scrub(&app.app_name);
-                    }
-                    l
-                }),
-            },
-            Self::MultipleChoices(urls) => Self::MultipleChoices(urls.into_iter().map(s).collect()),
+            } => redact_api(errors, limit_info.as_mut(), r),
+            Self::MultipleChoices(urls) => urls.iter_mut().for_each(s),
             Self::RateLimited {
-                status,
+                status: _,
                 code,
                 message,
-                retry_after_seconds,
-            } => Self::RateLimited {
-                status,
-                code: s(code),
-                message: s(message),
-                retry_after_seconds,
-            },
-            Self::Transport(m) => Self::Transport(s(m)),
-            Self::Timeout(m) => Self::Timeout(s(m)),
+                retry_after_seconds: _,
+            } => {
+                s(code);
+                s(message);
+            }
             Self::Unexpected {
-                status,
+                status: _,
                 content_type,
                 reason,
                 excerpt,
-            } => Self::Unexpected {
-                status,
-                content_type: content_type.map(s),
-                reason: s(reason),
-                excerpt: s(excerpt),
-            },
-            Self::Denied(m) => Self::Denied(s(m)),
-            Self::TooLarge(limit) => Self::TooLarge(limit),
+            } => {
+                content_type.iter_mut().for_each(s);
+                s(reason);
+                s(excerpt);
+            }
+            Self::SessionExpired(m)
+            | Self::LoginRequired(m)
+            | Self::Transport(m)
+            | Self::Timeout(m)
+            | Self::Denied(m) => s(m),
+            Self::TooLarge(_) => {}
         }
+        self
+    }
+}
+
+/// Scrubs the server's error list and the app name in its limit info.
+fn redact_api(errors: &mut [ApiErrorItem], limit_info: Option<&mut LimitInfo>, r: &Redactor) {
+    for e in errors {
+        e.error_code = r.scrub(&e.error_code);
+        e.message = r.scrub(&e.message);
+        for f in &mut e.fields {
+            *f = r.scrub(f);
+        }
+    }
+    if let Some(app) = limit_info.and_then(|l| l.per_app_api_usage.as_mut()) {
+        app.app_name = r.scrub(&app.app_name);
     }
 }
 
@@ -257,3 +247,86 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::AppUsage;
+    use crate::secret::Secret;
+
+    /// Every text a server can fill is scrubbed; the connector's own field
+    /// names and hints are kept as they are.
+    #[test]
+    fn redacted_scrubs_every_server_text() {
+        let mut r = Redactor::new();
+        r.add(&Secret::new("tok-SECRET"));
+        let t = || "at tok-SECRET".to_string();
+        let field = || "the-field".to_string();
+        let hint = || "the-hint".to_string();
+        let limit_info = LimitInfo {
+            per_app_api_usage: Some(AppUsage {
+                used: 1,
+                max: 2,
+                app_name: t(),
+            }),
+            ..LimitInfo::default()
+        };
+        let errors = [
+            Error::InvalidConfig {
+                field: field(),
+                message: t(),
+            },
+            Error::InvalidRequest {
+                field: field(),
+                message: t(),
+            },
+            Error::AuthenticationFailed {
+                status: 400,
+                error: t(),
+                description: t(),
+                hint: hint(),
+            },
+            Error::SessionExpired(t()),
+            Error::SessionRefused {
+                status: 401,
+                error_code: t(),
+                message: t(),
+                hint: hint(),
+            },
+            Error::LoginRequired(t()),
+            Error::Api {
+                status: 400,
+                errors: vec![ApiErrorItem {
+                    error_code: t(),
+                    message: t(),
+                    fields: vec![t(), t()],
+                }],
+                limit_info: Some(limit_info),
+            },
+            Error::MultipleChoices(vec![t(), t()]),
+            Error::RateLimited {
+                status: 429,
+                code: t(),
+                message: t(),
+                retry_after_seconds: Some(3),
+            },
+            Error::Transport(t()),
+            Error::Timeout(t()),
+            Error::Unexpected {
+                status: 500,
+                content_type: Some(t()),
+                reason: t(),
+                excerpt: t(),
+            },
+            Error::Denied(t()),
+            Error::TooLarge(7),
+        ];
+        for e in errors {
+            let before = format!("{e:?}");
+            let after = e.redacted(&r);
+            let shown = format!("{after:?}");
+            assert!(!shown.contains("SECRET"), "{shown}");
+            assert_eq!(shown, before.replace("tok-SECRET", "***"));
+        }
+    }
+}
