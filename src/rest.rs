@@ -371,14 +371,22 @@ pub fn execute(
     session: &Session,
     req: &CallRequest,
 ) -> Result<CallResponse, Error> {
+    let redactor = Redactor::new().with_session(session);
+    execute_redacted(transport, session, req, &redactor)
+}
+
+/// [`execute`] with a redactor the caller already holds, so that one call
+/// builds one: it must know at least the session's tokens (see
+/// [`Redactor::with_session`]).
+pub fn execute_redacted(
+    transport: &mut dyn crate::http::Transport,
+    session: &Session,
+    req: &CallRequest,
+    redactor: &Redactor,
+) -> Result<CallResponse, Error> {
     let http = build(session, req)?;
-    let mut redactor = Redactor::new();
-    redactor.add(&session.access_token);
-    if let Some(t) = &session.refresh_token {
-        redactor.add(t);
-    }
     let resp = crate::retry::send(transport, &http, &session.limits.retry)?;
-    interpret(resp, &redactor)
+    interpret(resp, redactor)
 }
 
 /// A JSON answer and the `Sforce-Limit-Info` that came with it.

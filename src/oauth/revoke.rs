@@ -32,11 +32,7 @@ pub fn revoke(
     if (200..300).contains(&resp.status) {
         return Ok(());
     }
-    let mut redactor = config.redactor();
-    redactor.add(&session.access_token);
-    if let Some(r) = &session.refresh_token {
-        redactor.add(r);
-    }
+    let redactor = config.redactor().with_session(session);
     Err(token::oauth_error(&resp, Flow::Revoke, &redactor))
 }
 
