@@ -567,8 +567,8 @@ mod tests {
         ));
     }
 
-    /// Found by the `rest_error` fuzz target: the per-app usage header's
-    /// appName was quoted unscrubbed in `Error::Api`'s limit info.
+    /// The per-app usage header's appName is server text, and `Error::Api`
+    /// quotes it in its limit info (a `rest_error` fuzz finding).
     #[test]
     fn limit_info_app_name_is_scrubbed() {
         let mut r = Redactor::new();
@@ -580,8 +580,8 @@ mod tests {
         assert!(!shown.contains("SECRET"), "{shown}");
     }
 
-    /// Found by the `rest_error` fuzz target: `fields` were quoted
-    /// unscrubbed (Display lists them).
+    /// `fields` are server text, and Display lists them (a `rest_error`
+    /// fuzz finding).
     #[test]
     fn error_fields_are_scrubbed() {
         let mut r = Redactor::new();
@@ -593,8 +593,8 @@ mod tests {
         assert!(shown.contains("Name"), "{shown}");
     }
 
-    /// Found by the `rest_error` fuzz target: the content type is server
-    /// text, and `Error::Unexpected` quoted it unscrubbed.
+    /// The content type is server text, and `Error::Unexpected` quotes it
+    /// (a `rest_error` fuzz finding).
     #[test]
     fn content_type_is_scrubbed() {
         let mut r = Redactor::new();

@@ -397,8 +397,8 @@ mod tests {
         assert!(issued_at_ms(Some(&Value::Bool(true))).is_err());
     }
 
-    /// Found by the `token_response` fuzz target: the content type is server
-    /// text too, and went into the error unscrubbed.
+    /// The content type is server text too, and the error quotes it (a
+    /// `token_response` fuzz finding).
     #[test]
     fn content_type_is_scrubbed() {
         let secret = Secret::new("5Aep861-refresh-SECRET");
@@ -430,8 +430,8 @@ mod tests {
         }
     }
 
-    /// Found by the `token_response` fuzz target: the reasons for refusing a
-    /// 2xx body quote its `instance_url` and `issued_at`, unscrubbed.
+    /// The reasons for refusing a 2xx body quote its `instance_url` and
+    /// `issued_at`, which are server text (a `token_response` fuzz finding).
     #[test]
     fn quoted_token_fields_are_scrubbed() {
         let secret = Secret::new("client-SECRET-9f3K");
