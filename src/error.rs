@@ -10,63 +10,116 @@ use core::fmt;
 /// One entry of Salesforce's REST error array.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiErrorItem {
+    /// Salesforce's code, e.g. `REQUIRED_FIELD_MISSING` (a collections
+    /// result's `statusCode`, an OAuth answer's `error`).
     pub error_code: String,
+    /// Salesforce's message.
     pub message: String,
+    /// The fields the error is about; often empty.
     pub fields: Vec<String>,
 }
 
+/// Every way an operation can fail (the WIT `error` variant). Text that
+/// came from a server may echo a secret: [`Error::redacted`] scrubs it, as
+/// the component does with every error it returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
+    /// A config field is missing or malformed.
     InvalidConfig {
+        /// The config field, e.g. `login-url`.
         field: String,
+        /// What is wrong with it.
         message: String,
     },
+    /// A request argument is malformed or not allowed (for example a path
+    /// outside `/services/` or to another origin).
     InvalidRequest {
+        /// The argument or request part, e.g. `path` or `arguments.soql`.
         field: String,
+        /// What is wrong with it.
         message: String,
     },
+    /// The token endpoint refused the credentials, or its response
+    /// signature did not verify.
     AuthenticationFailed {
+        /// The HTTP status of the token endpoint's answer.
         status: u16,
+        /// The OAuth `error`, e.g. `invalid_grant`.
         error: String,
+        /// The OAuth `error_description`, e.g. `authentication failure`.
         description: String,
+        /// What to check, in plain words.
         hint: String,
     },
+    /// The access token expired or was revoked: renew the session, then
+    /// retry once.
     SessionExpired(String),
-    /// A 401 that a new login cannot fix (see `rest::session_problem`).
+    /// A 401 that a new login cannot fix (see [`crate::expiry`]): the org
+    /// accepts the login but refuses this session for the API. Never renew
+    /// on it.
     SessionRefused {
+        /// The HTTP status, 401.
         status: u16,
+        /// Salesforce's code, e.g. `INVALID_SESSION_ID`.
         error_code: String,
+        /// Salesforce's words, e.g. `This session is not valid for use
+        /// with the REST API`.
         message: String,
+        /// What an admin should check.
         hint: String,
     },
     /// Nothing to renew with: a person must log in again.
     LoginRequired(String),
+    /// Salesforce answered with an error status and its error array.
     Api {
+        /// The HTTP status.
         status: u16,
+        /// Salesforce's errors, in the order sent.
         errors: Vec<ApiErrorItem>,
+        /// The API usage reported with the error.
         limit_info: Option<LimitInfo>,
     },
+    /// A 300 from an external-id upsert or lookup: the candidate record
+    /// URLs.
     MultipleChoices(Vec<String>),
+    /// The org, the user or the app is over a limit
+    /// (`REQUEST_LIMIT_EXCEEDED`, HTTP 429, `login rate exceeded`).
     RateLimited {
+        /// The HTTP status.
         status: u16,
+        /// Salesforce's code, e.g. `REQUEST_LIMIT_EXCEEDED`, or `429`.
         code: String,
+        /// Salesforce's message.
         message: String,
+        /// From the `Retry-After` header, when sent.
         retry_after_seconds: Option<u32>,
     },
+    /// Connection refused, DNS, TLS, or the connection dropped.
     Transport(String),
+    /// No answer within the timeout, or the call's deadline passed.
     Timeout(String),
+    /// A response that is not what Salesforce sends (an HTML page, a
+    /// truncated body, a missing field).
     Unexpected {
+        /// The HTTP status.
         status: u16,
+        /// The response's content type, if any.
         content_type: Option<String>,
+        /// What was wrong with it.
         reason: String,
+        /// The start of the body (at most 200 characters), secrets removed.
         excerpt: String,
     },
+    /// The request was not sent: the host's egress policy refused it, or a
+    /// token response named an `instance_url` the configuration does not
+    /// trust.
     Denied(String),
     /// The body exceeded the limit (bytes); nothing of it was used.
     TooLarge(u64),
 }
 
 impl Error {
+    /// An [`Error::InvalidConfig`] about `field`.
     pub fn config(field: &str, message: impl Into<String>) -> Self {
         Self::InvalidConfig {
             field: field.to_string(),
@@ -74,6 +127,7 @@ impl Error {
         }
     }
 
+    /// An [`Error::InvalidRequest`] about `field`.
     pub fn request(field: &str, message: impl Into<String>) -> Self {
         Self::InvalidRequest {
             field: field.to_string(),

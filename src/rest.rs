@@ -10,20 +10,33 @@ use crate::secret::Redactor;
 use crate::session::Session;
 use serde_json::Value;
 
+/// One REST call relative to the session's instance URL.
 #[derive(Clone, Debug)]
 pub struct CallRequest {
+    /// The HTTP method.
     pub method: Method,
+    /// A path under `/services/`, e.g. `/services/data/v66.0/query`, or an
+    /// absolute URL on the session's own instance origin.
     pub path: String,
+    /// Query parameters, unencoded; they are encoded when sent.
     pub query: Vec<(String, String)>,
+    /// Extra request headers; `Authorization` and the framing headers are
+    /// the connector's own (see [`is_reserved_header`]).
     pub headers: Vec<(String, String)>,
+    /// JSON body, for POST, PATCH and PUT only.
     pub body: Option<String>,
 }
 
+/// A successful (2xx) REST response.
 #[derive(Clone, Debug)]
 pub struct CallResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// Response headers, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The body as received (JSON for almost every resource; empty for 204).
     pub body: String,
+    /// The parsed `Sforce-Limit-Info` header.
     pub limit_info: Option<LimitInfo>,
 }
 
@@ -104,6 +117,9 @@ fn resolve_path(session: &Session, raw: &str) -> Result<(String, Option<String>)
     Ok((path, query))
 }
 
+/// The HTTP request for `req` with the session's bearer token, or why it may
+/// not be sent (a path off the instance or outside `/services/`, a bad or
+/// reserved header, a body on a method that carries none).
 pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error> {
     let (path, query) = resolve_path(session, &req.path)?;
     let mut url = session.instance_url.clone();
@@ -392,7 +408,9 @@ pub fn execute_redacted(
 /// A JSON answer and the `Sforce-Limit-Info` that came with it.
 #[derive(Clone, Debug)]
 pub struct Json {
+    /// The JSON text.
     pub body: String,
+    /// The API usage reported with it.
     pub limit_info: Option<LimitInfo>,
 }
 
@@ -412,6 +430,7 @@ impl From<Json> for String {
 }
 
 impl CallRequest {
+    /// A call with no query, extra headers or body.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         Self {
             method,

@@ -12,8 +12,11 @@ use crate::error::Error;
 use crate::http::Transport;
 use crate::session::Session;
 
+/// The revocation endpoint, under the login URL.
 pub const REVOKE_PATH: &str = "/services/oauth2/revoke";
 
+/// Revokes the session's refresh token when it has one, else its access
+/// token.
 pub fn revoke(
     config: &Config,
     session: &Session,

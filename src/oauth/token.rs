@@ -61,16 +61,25 @@ fn issued_at_ms(value: Option<&Value>) -> Result<Option<(u64, String)>, String> 
 /// Which flow a token answer belongs to, for the hints of its errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
+    /// The username-password flow.
     Password,
+    /// The JWT bearer flow.
     JwtBearer,
+    /// The client credentials flow.
     ClientCredentials,
+    /// A refresh-token exchange.
     RefreshToken,
+    /// The web server flow's code exchange.
     AuthorizationCode,
+    /// The device flow.
     Device,
+    /// Revocation.
     Revoke,
 }
 
 impl Flow {
+    /// The flow `grant` runs (access-token reuse gets the client
+    /// credentials hints).
     pub fn of(grant: &Grant) -> Flow {
         match grant {
             Grant::Password { .. } => Flow::Password,

@@ -50,10 +50,12 @@ impl Records {
         records
     }
 
+    /// How many records there are.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// True when there are no records.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -63,6 +65,7 @@ impl Records {
         &self.json
     }
 
+    /// The records as one JSON array, without a copy.
     pub fn into_json(self) -> String {
         self.json
     }
@@ -135,12 +138,18 @@ fn offset(whole: &str, part: &str) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
+/// One page of a query.
 #[derive(Clone, Debug)]
 pub struct QueryPage {
+    /// The page's records, each with Salesforce's `attributes`.
     pub records: Records,
+    /// Rows matching the query, over all pages.
     pub total_size: u64,
+    /// True on the last page.
     pub done: bool,
+    /// Where the next page is; none when `done`.
     pub next_records_url: Option<String>,
+    /// The API usage reported with the page.
     pub limit_info: Option<LimitInfo>,
 }
 
@@ -279,6 +288,8 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
     }
 }
 
+/// Reads a query answer into a page; anything but a well-formed page is an
+/// [`Error::Unexpected`].
 pub fn parse_page(resp: CallResponse) -> Result<QueryPage, Error> {
     // Checked first, so nothing is taken as text that a tree would refuse.
     let parsed = serde_json::from_str::<Checked>(&resp.body)
