@@ -17,11 +17,19 @@ use serde_json::{json, Value};
 /// Salesforce's limit per collections request.
 pub const CHUNK: usize = 200;
 
+/// The outcome for one record of a collections call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordResult {
+    /// The record's id, when Salesforce reports one.
     pub id: Option<String>,
+    /// True when the record was written (or deleted).
     pub success: bool,
+    /// For upserts: true when the record was created.
     pub created: Option<bool>,
+    /// Salesforce's errors for this record (its `statusCode` is in
+    /// `error_code`). When a whole request of the batch failed, its records
+    /// carry `UNKNOWN` or `NOT_WRITTEN`, and the records after it
+    /// `NOT_ATTEMPTED`.
     pub errors: Vec<ApiErrorItem>,
 }
 
@@ -43,14 +51,20 @@ impl RecordResult {
 /// Every record's result, in input order, and the API usage last reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Batch {
+    /// One result per input record, in input order.
     pub results: Vec<RecordResult>,
+    /// The API usage reported by the last request of the batch.
     pub limit_info: Option<LimitInfo>,
 }
 
+/// What a collections call does with the records it is given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Write {
+    /// Insert new records.
     Create,
+    /// Update existing records; each needs its `Id`.
     Update,
+    /// Create or update by an external id field.
     Upsert,
 }
 
@@ -203,6 +217,9 @@ fn body(records: &[Value], all_or_none: bool) -> String {
     json!({ "allOrNone": all_or_none, "records": records }).to_string()
 }
 
+/// Creates the records of `records_json` (a JSON array of objects), or
+/// upserts them by `external_id_field` when one is given. Lists longer than
+/// [`CHUNK`] are sent in chunks, in order; `all_or_none` applies per chunk.
 pub fn write(
     t: &mut dyn Transport,
     s: &Session,
@@ -236,6 +253,8 @@ pub fn write(
     })
 }
 
+/// Updates the records of `records_json`; each object needs its `Id`.
+/// Chunked as [`write()`] is.
 pub fn update(
     t: &mut dyn Transport,
     s: &Session,
@@ -252,6 +271,7 @@ pub fn update(
     })
 }
 
+/// Deletes records by id. Chunked as [`write()`] is.
 pub fn delete(
     t: &mut dyn Transport,
     s: &Session,

@@ -10,13 +10,20 @@ use crate::rest::{self, CallRequest};
 use crate::session::Session;
 use serde_json::{json, Value};
 
+/// Salesforce's limit of subrequests per composite request.
 pub const MAX_SUBREQUESTS: usize = 25;
 
+/// One subrequest of [`composite`].
 #[derive(Clone, Debug)]
 pub struct Subrequest {
+    /// The subrequest's HTTP method.
     pub method: Method,
+    /// A path under `/services/data/vNN.N/`; may contain
+    /// `@{referenceId.field}` references to earlier results.
     pub url: String,
+    /// The name later subrequests refer to this one's result by.
     pub reference_id: String,
+    /// JSON body; may contain references too.
     pub body: Option<String>,
     /// `httpHeaders` of this subrequest.
     pub http_headers: Vec<(String, String)>,
@@ -25,15 +32,22 @@ pub struct Subrequest {
 /// Every subresponse, in request order, and the API usage reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Composite {
+    /// One subresponse per subrequest, in request order.
     pub responses: Vec<Subresponse>,
+    /// The API usage reported with the answer.
     pub limit_info: Option<crate::limits::LimitInfo>,
 }
 
+/// One subresponse of [`composite`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subresponse {
+    /// The subrequest's `referenceId`.
     pub reference_id: String,
+    /// The subrequest's HTTP status.
     pub status: u16,
+    /// The subrequest's response headers, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The subresponse body as JSON text (empty for 204).
     pub body: String,
 }
 
@@ -98,6 +112,9 @@ fn http_headers(i: usize, headers: &[(String, String)]) -> Result<Value, Error> 
     Ok(Value::Object(map))
 }
 
+/// Up to [`MAX_SUBREQUESTS`] subrequests in one round trip, run in the order
+/// given; with `all_or_none` a failure rolls back every write of the
+/// request.
 pub fn composite(
     t: &mut dyn Transport,
     s: &Session,

@@ -13,45 +13,83 @@ use url::Url;
 /// Spring '26: every org has served it since February 2026, and it is far
 /// from the 31.0-40.0 deprecation; `use-newest-api-version` finds 68.0.
 pub const DEFAULT_API_VERSION: &str = "66.0";
+/// Default `timeout-ms`: connect, first-byte and between-bytes timeout of
+/// each request.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+/// Default `max-response-bytes` (32 MiB).
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+/// The `max-response-bytes` a config may ask for (1 KiB to 1 GiB).
 pub const MAX_RESPONSE_BYTES_RANGE: core::ops::RangeInclusive<u64> = 1024..=1024 * 1024 * 1024;
+/// The `timeout-ms` a config may ask for (up to 10 minutes).
 pub const TIMEOUT_MS_RANGE: core::ops::RangeInclusive<u32> = 1..=600_000;
+/// Default `deadline-ms`: the longest one call may take in all.
 pub const DEFAULT_DEADLINE_MS: u32 = 60_000;
+/// The `deadline-ms` a config may ask for (up to an hour).
 pub const DEADLINE_MS_RANGE: core::ops::RangeInclusive<u32> = 1..=3_600_000;
 /// Versions up to 30.0 are retired (REST answers 410 GONE).
 const OLDEST_API_MAJOR: u32 = 31;
 
+/// Which OAuth flow `authenticate` runs, with the credentials it needs.
 #[derive(Clone, Debug)]
 pub enum Grant {
+    /// Username + password (`grant_type=password`). Orgs created in Summer
+    /// '23 or later block it unless an admin allows it; prefer
+    /// [`Grant::JwtBearer`] or [`Grant::ClientCredentials`].
     Password {
+        /// The Salesforce username.
         username: String,
+        /// The user's password, without the security token.
         password: Secret,
+        /// The user's security token, appended to the password when sent.
         security_token: Option<Secret>,
     },
+    /// JWT bearer: an RS256 assertion signed here with the private key whose
+    /// certificate is on the app. The usual choice for servers.
     JwtBearer {
+        /// The username the token is issued for (the `sub` claim).
         username: String,
+        /// PEM private key, PKCS#8 or PKCS#1.
         private_key_pem: Secret,
+        /// The `aud` claim, the only one tried when given. When absent, the
+        /// documented audience for the login URL, then (if that audience is
+        /// refused) the My Domain URL.
         audience: Option<String>,
     },
+    /// Client credentials: only on a My Domain login URL, with the client
+    /// id and secret in the [`Config`].
     ClientCredentials {
+        /// Send the client id and secret as an HTTP Basic header instead of
+        /// in the form body.
         basic_auth: bool,
     },
+    /// A refresh token. With rotation every use returns a new one in the
+    /// session; an older one must never be sent again.
     RefreshToken {
+        /// The refresh token to start from.
         refresh_token: Secret,
     },
+    /// The second half of the web server flow: the code from the redirect,
+    /// exchanged once (see [`crate::oauth::pkce`]).
     AuthorizationCode {
+        /// The authorization code from the redirect.
         code: Secret,
+        /// The redirect URI the code was issued for.
         redirect_uri: String,
+        /// The PKCE verifier, when the authorize URL had a challenge.
         code_verifier: Option<Secret>,
     },
+    /// An access token obtained elsewhere: no request is made, and the
+    /// session cannot be renewed.
     AccessToken {
+        /// The access token.
         access_token: Secret,
+        /// The instance it belongs to, e.g. `https://acme.my.salesforce.com`.
         instance_url: String,
     },
 }
 
 impl Grant {
+    /// The grant's name as the WIT spells it, e.g. `jwt-bearer`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Password { .. } => "password",
@@ -68,14 +106,29 @@ impl Grant {
 /// a [`Secret`].
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Token host; default `https://login.salesforce.com`. A sandbox's
+    /// `https://test.salesforce.com`, a My Domain, or an Experience Cloud
+    /// site with its path. https only (http for loopback hosts).
     pub login_url: Option<String>,
+    /// The consumer key of the connected app or External Client App.
     pub client_id: Option<String>,
+    /// The consumer secret; also the key that verifies a token response's
+    /// `signature`.
     pub client_secret: Option<Secret>,
+    /// Which OAuth flow runs.
     pub grant: Grant,
+    /// REST API version such as `66.0` (a leading `v` is accepted); default
+    /// [`DEFAULT_API_VERSION`].
     pub api_version: Option<String>,
+    /// Per-request timeout in milliseconds; default [`DEFAULT_TIMEOUT_MS`].
     pub timeout_ms: Option<u32>,
+    /// The longest one call may take in all, in milliseconds; default
+    /// [`DEFAULT_DEADLINE_MS`].
     pub deadline_ms: Option<u32>,
+    /// Largest response body accepted, in bytes; default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`].
     pub max_response_bytes: Option<u64>,
+    /// Retrying of idempotent calls; default [`RetryPolicy::default`].
     pub retry: Option<RetryPolicy>,
     /// `host` or `host:port` entries trusted as `instance_url`.
     pub allowed_hosts: Vec<String>,
@@ -84,14 +137,19 @@ pub struct Config {
 /// What every request of a session is held to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// Connect, first-byte and between-bytes timeout of each request, in
+    /// milliseconds.
     pub timeout_ms: u32,
     /// The whole call: every request, retry and body read.
     pub deadline_ms: u32,
+    /// Largest response body accepted, in bytes.
     pub max_response_bytes: u64,
+    /// How idempotent requests are retried.
     pub retry: RetryPolicy,
 }
 
 impl Limits {
+    /// `timeout_ms` as a duration.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms.into())
     }
@@ -100,10 +158,15 @@ impl Limits {
 /// The validated parts every grant needs.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The login URL, validated (a site keeps its path).
     pub login_url: Url,
+    /// The consumer key, when given.
     pub client_id: Option<String>,
+    /// The consumer secret, when given.
     pub client_secret: Option<Secret>,
+    /// The normalized API version, e.g. `66.0`.
     pub api_version: String,
+    /// What every request of the session is held to.
     pub limits: Limits,
     /// Where the token may go besides Salesforce's domains and the login host.
     pub allowed_hosts: Vec<String>,
@@ -116,6 +179,7 @@ impl Settings {
         urls::parse_instance(raw, &self.login_url, &self.allowed_hosts)
     }
 
+    /// The client id, or the config error a grant that needs it reports.
     pub fn client_id(&self) -> Result<&str, Error> {
         self.client_id.as_deref().ok_or_else(|| {
             Error::config(
@@ -125,6 +189,7 @@ impl Settings {
         })
     }
 
+    /// The client secret, or the config error a grant that needs it reports.
     pub fn client_secret(&self) -> Result<&Secret, Error> {
         self.client_secret.as_ref().ok_or_else(|| {
             Error::config(

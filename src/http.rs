@@ -8,17 +8,25 @@ use crate::prelude::*;
 use core::time::Duration;
 use url::Url;
 
+/// The HTTP methods the connector sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    /// `GET`
     Get,
+    /// `POST`
     Post,
+    /// `PATCH`
     Patch,
+    /// `PUT`
     Put,
+    /// `DELETE`
     Delete,
+    /// `HEAD`
     Head,
 }
 
 impl Method {
+    /// The method's name on the wire, e.g. `GET`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Get => "GET",
@@ -34,24 +42,33 @@ impl Method {
 /// A request ready for the wire. Not `Debug`: headers carry the bearer token.
 #[derive(Clone)]
 pub struct HttpRequest {
+    /// The request's method.
     pub method: Method,
+    /// The full URL, query included.
     pub url: Url,
+    /// Header names and values, as sent.
     pub headers: Vec<(String, String)>,
+    /// The body, if any; its length is sent as `Content-Length`.
     pub body: Option<Vec<u8>>,
+    /// Connect, first-byte and between-bytes timeout.
     pub timeout: Duration,
     /// Largest response body to accept, in bytes.
     pub max_body: u64,
 }
 
+/// An HTTP answer as received.
 #[derive(Clone, Debug, Default)]
 pub struct HttpResponse {
+    /// The HTTP status.
     pub status: u16,
     /// Names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The whole body.
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// The first header called `name` (any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -59,10 +76,12 @@ impl HttpResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The `Content-Type` header.
     pub fn content_type(&self) -> Option<&str> {
         self.header("content-type")
     }
 
+    /// True when the content type says JSON.
     pub fn is_json(&self) -> bool {
         self.content_type()
             .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"))
@@ -74,6 +93,8 @@ impl HttpResponse {
 pub enum TransportError {
     /// The host's policy refused the request.
     Denied(String),
+    /// No connection or answer within the timeout, or the call's deadline
+    /// passed.
     Timeout(String),
     /// Refused, DNS, TLS, protocol error.
     Network(String),
@@ -84,7 +105,11 @@ pub enum TransportError {
     TooLarge(u64),
 }
 
+/// How the Salesforce logic reaches the network: wasi:http in the
+/// component, a script in unit tests, anything else for an embedder.
 pub trait Transport {
+    /// Sends one request and returns its whole response, or why there is
+    /// none.
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
 
     /// Waits before a retry.

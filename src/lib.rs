@@ -7,6 +7,9 @@
 //! The crate is `no_std` + `alloc`, so the component links no libc and
 //! imports nothing but wasi:http and the few interfaces it calls itself.
 
+// The crate is also a Rust library (fuzz targets, embedders): every public
+// item says what it is for.
+#![warn(missing_docs)]
 // Natively (unit tests, fuzzing) std stays, for the test harness.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 

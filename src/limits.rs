@@ -3,23 +3,36 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+/// A used/max counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Usage {
+    /// Used so far.
     pub used: u64,
+    /// The limit.
     pub max: u64,
 }
 
+/// The counter of one connected app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppUsage {
+    /// Used so far by the app.
     pub used: u64,
+    /// The app's limit.
     pub max: u64,
+    /// The app's name, as the server sent it.
     pub app_name: String,
 }
 
+/// The parsed `Sforce-Limit-Info` header: the org's API usage reported with
+/// an answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LimitInfo {
+    /// `api-usage`: the org's API requests in the last 24 hours.
     pub api_usage: Option<Usage>,
+    /// `per-app-api-usage`: the calling app's requests, when the org caps
+    /// them.
     pub per_app_api_usage: Option<AppUsage>,
+    /// `api-bursts`, when the server reports it.
     pub api_bursts: Option<Usage>,
 }
 

@@ -13,30 +13,41 @@ fn get_json(t: &mut dyn Transport, s: &Session, path: String) -> Result<Json, Er
     Ok(rest::execute(t, s, &CallRequest::new(Method::Get, path))?.into())
 }
 
+/// Every object of the org (`/sobjects`), as JSON.
 pub fn describe_global(t: &mut dyn Transport, s: &Session) -> Result<Json, Error> {
     get_json(t, s, format!("{}/sobjects", s.data_path()))
 }
 
+/// One object's metadata with its fields (`/sobjects/{name}/describe`), as
+/// JSON.
 pub fn describe_sobject(t: &mut dyn Transport, s: &Session, sobject: &str) -> Result<Json, Error> {
     let name = crate::records::api_name("sobject", sobject)?;
     get_json(t, s, format!("{}/sobjects/{name}/describe", s.data_path()))
 }
 
+/// The org's limits (`/limits`), as JSON.
 pub fn limits(t: &mut dyn Transport, s: &Session) -> Result<Json, Error> {
     get_json(t, s, format!("{}/limits", s.data_path()))
 }
 
+/// The session user's OpenID Connect profile (`/services/oauth2/userinfo`),
+/// as JSON.
 pub fn userinfo(t: &mut dyn Transport, s: &Session) -> Result<Json, Error> {
     get_json(t, s, "/services/oauth2/userinfo".into())
 }
 
+/// One entry of the org's API versions list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiVersion {
+    /// The version, e.g. `66.0`.
     pub version: String,
+    /// The release's name, e.g. `Spring '26`.
     pub label: String,
+    /// Its resource path, e.g. `/services/data/v66.0`.
     pub url: String,
 }
 
+/// The API versions the org serves, oldest first.
 pub fn api_versions(t: &mut dyn Transport, s: &Session) -> Result<Vec<ApiVersion>, Error> {
     let resp = rest::execute(t, s, &CallRequest::new(Method::Get, "/services/data/"))?;
     let list = resp.json()?;
@@ -73,6 +84,8 @@ pub fn version_key(v: &str) -> (u32, u32) {
     (major.parse().unwrap_or(0), minor.parse().unwrap_or(0))
 }
 
+/// Runs a SOSL search (`FIND {Acme} RETURNING Account(Id, Name)`) and
+/// returns the `searchRecords` JSON array.
 pub fn search(t: &mut dyn Transport, s: &Session, sosl: &str) -> Result<Json, Error> {
     if !sosl.trim_start().to_ascii_uppercase().starts_with("FIND") {
         return Err(Error::request(

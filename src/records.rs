@@ -77,6 +77,7 @@ fn sobjects(s: &Session, sobject: &str) -> Result<String, Error> {
     ))
 }
 
+/// Reads one record as JSON; `fields` empty means all fields.
 pub fn get(
     t: &mut dyn Transport,
     s: &Session,
@@ -104,6 +105,8 @@ fn by_external_id(s: &Session, sobject: &str, field: &str, value: &str) -> Resul
     ))
 }
 
+/// Reads one record by the external id `field` = `value`; `fields` empty
+/// means all fields.
 pub fn get_by_external_id(
     t: &mut dyn Transport,
     s: &Session,
@@ -117,6 +120,7 @@ pub fn get_by_external_id(
     Ok(rest::execute(t, s, &req)?.into())
 }
 
+/// Creates a record from a JSON object of fields.
 pub fn create(
     t: &mut dyn Transport,
     s: &Session,
@@ -141,12 +145,17 @@ pub fn create(
     })
 }
 
+/// A record that [`create`] created.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Created {
+    /// The new record's id.
     pub id: String,
+    /// The API usage reported.
     pub limit_info: Option<LimitInfo>,
 }
 
+/// Updates fields of a record from a JSON object; returns the API usage
+/// reported.
 pub fn update(
     t: &mut dyn Transport,
     s: &Session,
@@ -162,6 +171,7 @@ pub fn update(
     Ok(rest::execute(t, s, &req)?.limit_info)
 }
 
+/// Deletes a record (to the recycle bin); returns the API usage reported.
 pub fn delete(
     t: &mut dyn Transport,
     s: &Session,
@@ -175,13 +185,19 @@ pub fn delete(
     Ok(rest::execute(t, s, &req)?.limit_info)
 }
 
+/// The result of an [`upsert`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpsertOutcome {
+    /// The record's id (absent on a 204 from API versions before 46.0).
     pub id: Option<String>,
+    /// True when the upsert created the record, false when it updated one.
     pub created: bool,
+    /// The API usage reported.
     pub limit_info: Option<LimitInfo>,
 }
 
+/// Creates or updates the record whose external id `field` is `value`.
+/// Several matches fail with [`Error::MultipleChoices`].
 pub fn upsert(
     t: &mut dyn Transport,
     s: &Session,

@@ -10,20 +10,33 @@ use crate::secret::Redactor;
 use crate::session::Session;
 use serde_json::Value;
 
+/// One REST call relative to the session's instance URL.
 #[derive(Clone, Debug)]
 pub struct CallRequest {
+    /// The HTTP method.
     pub method: Method,
+    /// A path under `/services/`, e.g. `/services/data/v66.0/query`, or an
+    /// absolute URL on the session's own instance origin.
     pub path: String,
+    /// Query parameters, unencoded; they are encoded when sent.
     pub query: Vec<(String, String)>,
+    /// Extra request headers; `Authorization` and the framing headers are
+    /// the connector's own (see [`is_reserved_header`]).
     pub headers: Vec<(String, String)>,
+    /// JSON body, for POST, PATCH and PUT only.
     pub body: Option<String>,
 }
 
+/// A successful (2xx) REST response.
 #[derive(Clone, Debug)]
 pub struct CallResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// Response headers, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The body as received (JSON for almost every resource; empty for 204).
     pub body: String,
+    /// The parsed `Sforce-Limit-Info` header.
     pub limit_info: Option<LimitInfo>,
 }
 
@@ -104,6 +117,9 @@ fn resolve_path(session: &Session, raw: &str) -> Result<(String, Option<String>)
     Ok((path, query))
 }
 
+/// The HTTP request for `req` with the session's bearer token, or why it may
+/// not be sent (a path off the instance or outside `/services/`, a bad or
+/// reserved header, a body on a method that carries none).
 pub fn build(session: &Session, req: &CallRequest) -> Result<HttpRequest, Error> {
     let (path, query) = resolve_path(session, &req.path)?;
     let mut url = session.instance_url.clone();
@@ -211,115 +227,157 @@ fn error_items(value: &Value) -> Option<Vec<ApiErrorItem>> {
 /// session's secrets before it is quoted.
 pub fn interpret(resp: HttpResponse, redactor: &Redactor) -> Result<CallResponse, Error> {
     let limit_info = resp.header("sforce-limit-info").and_then(limits::parse);
-    let ct = resp.content_type().map(|c| redactor.scrub(c));
-    let scrubbed = |body: &[u8]| {
-        redactor
-            .scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)]))
-            .into_bytes()
-    };
     if (200..300).contains(&resp.status) {
-        if ct
-            .as_deref()
-            .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"))
-        {
-            return Err(Error::unexpected(
-                resp.status,
-                ct.as_deref(),
-                "an HTML page instead of an API response; is the instance URL an API host?",
-                &scrubbed(&resp.body),
-            ));
-        }
-        let body = String::from_utf8(resp.body).map_err(|e| {
-            Error::unexpected(
-                resp.status,
-                ct.as_deref(),
-                "the body is not UTF-8",
-                &scrubbed(e.as_bytes()),
-            )
-        })?;
-        return Ok(CallResponse {
-            status: resp.status,
-            headers: resp.headers,
-            body,
-            limit_info,
-        });
+        return success(resp, limit_info, redactor);
     }
     let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
     if resp.status == 300 {
-        let urls: Option<Vec<String>> = parsed.as_ref().and_then(Value::as_array).map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(|s| redactor.scrub(s))
-                .collect()
-        });
-        if let Some(urls) = urls {
+        if let Some(urls) = choices(parsed.as_ref(), redactor) {
             return Err(Error::MultipleChoices(urls));
         }
     }
     let Some(mut errors) = parsed.as_ref().and_then(error_items) else {
-        if let Some(expired) = crate::expiry::from_identity_text(resp.status, &resp.body) {
-            return Err(expired);
-        }
-        if resp.status == 401 {
-            return Err(Error::SessionExpired("401 without an error body".into()));
-        }
-        if resp.status == 429 {
-            return Err(Error::RateLimited {
-                status: 429,
-                code: "429".into(),
-                message: "too many requests".into(),
-                retry_after_seconds: crate::retry::retry_after_seconds(&resp),
-            });
-        }
-        let reason = match resp.header("location") {
-            Some(to) if (301..=308).contains(&resp.status) => format!(
-                "a redirect to {} was not followed (the bearer token never leaves the \
-                 instance); use the final host as the login or instance URL",
-                redactor.scrub(&error::excerpt(to.as_bytes()))
-            ),
-            _ => format!("status {} without Salesforce's error array", resp.status),
-        };
+        return Err(without_error_list(&resp, redactor));
+    };
+    scrub_items(&mut errors, redactor);
+    Err(from_error_list(&resp, errors, limit_info, redactor))
+}
+
+/// The response's content type, scrubbed: it is server text too.
+fn content_type(resp: &HttpResponse, redactor: &Redactor) -> Option<String> {
+    resp.content_type().map(|c| redactor.scrub(c))
+}
+
+/// The start of a body, scrubbed, for quoting in an error.
+fn quoted(body: &[u8], redactor: &Redactor) -> Vec<u8> {
+    redactor
+        .scrub(&String::from_utf8_lossy(&body[..body.len().min(4096)]))
+        .into_bytes()
+}
+
+/// A 2xx: the body as text, unless it is an HTML page or not UTF-8.
+fn success(
+    resp: HttpResponse,
+    limit_info: Option<LimitInfo>,
+    redactor: &Redactor,
+) -> Result<CallResponse, Error> {
+    let ct = content_type(&resp, redactor);
+    if ct
+        .as_deref()
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"))
+    {
         return Err(Error::unexpected(
             resp.status,
             ct.as_deref(),
-            reason,
-            &scrubbed(&resp.body),
+            "an HTML page instead of an API response; is the instance URL an API host?",
+            &quoted(&resp.body, redactor),
         ));
+    }
+    let body = String::from_utf8(resp.body).map_err(|e| {
+        Error::unexpected(
+            resp.status,
+            ct.as_deref(),
+            "the body is not UTF-8",
+            &quoted(e.as_bytes(), redactor),
+        )
+    })?;
+    Ok(CallResponse {
+        status: resp.status,
+        headers: resp.headers,
+        body,
+        limit_info,
+    })
+}
+
+/// A 300's list of the URLs to choose from, if the body is one.
+fn choices(parsed: Option<&Value>, redactor: &Redactor) -> Option<Vec<String>> {
+    parsed.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(Value::as_str)
+            .map(|s| redactor.scrub(s))
+            .collect()
+    })
+}
+
+/// An error status without Salesforce's error list: an expired session,
+/// a rate limit or a redirect told by the status alone, or else an
+/// unexpected answer quoted as it came.
+fn without_error_list(resp: &HttpResponse, redactor: &Redactor) -> Error {
+    if let Some(expired) = crate::expiry::from_identity_text(resp.status, &resp.body) {
+        return expired;
+    }
+    if resp.status == 401 {
+        return Error::SessionExpired("401 without an error body".into());
+    }
+    if resp.status == 429 {
+        return Error::RateLimited {
+            status: 429,
+            code: "429".into(),
+            message: "too many requests".into(),
+            retry_after_seconds: crate::retry::retry_after_seconds(resp),
+        };
+    }
+    let reason = match resp.header("location") {
+        Some(to) if (301..=308).contains(&resp.status) => format!(
+            "a redirect to {} was not followed (the bearer token never leaves the \
+             instance); use the final host as the login or instance URL",
+            redactor.scrub(&error::excerpt(to.as_bytes()))
+        ),
+        _ => format!("status {} without Salesforce's error array", resp.status),
     };
-    for e in &mut errors {
+    Error::unexpected(
+        resp.status,
+        content_type(resp, redactor).as_deref(),
+        reason,
+        &quoted(&resp.body, redactor),
+    )
+}
+
+/// Scrubs every server-written part of the error list.
+fn scrub_items(errors: &mut [ApiErrorItem], redactor: &Redactor) {
+    for e in errors {
         e.message = redactor.scrub(&e.message);
         e.error_code = redactor.scrub(&e.error_code);
         for f in &mut e.fields {
             *f = redactor.scrub(f);
         }
     }
+}
+
+/// An error status with Salesforce's (scrubbed) error list: an expired
+/// session, a rate limit, or the API error itself.
+fn from_error_list(
+    resp: &HttpResponse,
+    errors: Vec<ApiErrorItem>,
+    mut limit_info: Option<LimitInfo>,
+    redactor: &Redactor,
+) -> Error {
     if let Some(session_error) = crate::expiry::from_errors(resp.status, &errors) {
-        return Err(session_error);
+        return session_error;
     }
     let limited = errors
         .iter()
         .find(|e| e.error_code == "REQUEST_LIMIT_EXCEEDED");
     if resp.status == 429 || limited.is_some() {
         let e = limited.unwrap_or(&errors[0]);
-        return Err(Error::RateLimited {
+        return Error::RateLimited {
             status: resp.status,
             code: e.error_code.clone(),
             message: e.message.clone(),
-            retry_after_seconds: crate::retry::retry_after_seconds(&resp),
-        });
+            retry_after_seconds: crate::retry::retry_after_seconds(resp),
+        };
     }
-    let mut limit_info = limit_info;
     if let Some(app) = limit_info
         .as_mut()
         .and_then(|l| l.per_app_api_usage.as_mut())
     {
         app.app_name = redactor.scrub(&app.app_name);
     }
-    Err(Error::Api {
+    Error::Api {
         status: resp.status,
         errors,
         limit_info,
-    })
+    }
 }
 
 /// Builds, sends and interprets one call, scrubbing the session's tokens from
@@ -329,20 +387,30 @@ pub fn execute(
     session: &Session,
     req: &CallRequest,
 ) -> Result<CallResponse, Error> {
+    let redactor = Redactor::new().with_session(session);
+    execute_redacted(transport, session, req, &redactor)
+}
+
+/// [`execute`] with a redactor the caller already holds, so that one call
+/// builds one: it must know at least the session's tokens (see
+/// [`Redactor::with_session`]).
+pub fn execute_redacted(
+    transport: &mut dyn crate::http::Transport,
+    session: &Session,
+    req: &CallRequest,
+    redactor: &Redactor,
+) -> Result<CallResponse, Error> {
     let http = build(session, req)?;
-    let mut redactor = Redactor::new();
-    redactor.add(&session.access_token);
-    if let Some(t) = &session.refresh_token {
-        redactor.add(t);
-    }
     let resp = crate::retry::send(transport, &http, &session.limits.retry)?;
-    interpret(resp, &redactor)
+    interpret(resp, redactor)
 }
 
 /// A JSON answer and the `Sforce-Limit-Info` that came with it.
 #[derive(Clone, Debug)]
 pub struct Json {
+    /// The JSON text.
     pub body: String,
+    /// The API usage reported with it.
     pub limit_info: Option<LimitInfo>,
 }
 
@@ -362,6 +430,7 @@ impl From<Json> for String {
 }
 
 impl CallRequest {
+    /// A call with no query, extra headers or body.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
         Self {
             method,
@@ -517,8 +586,8 @@ mod tests {
         ));
     }
 
-    /// Found by the `rest_error` fuzz target: the per-app usage header's
-    /// appName was quoted unscrubbed in `Error::Api`'s limit info.
+    /// The per-app usage header's appName is server text, and `Error::Api`
+    /// quotes it in its limit info (a `rest_error` fuzz finding).
     #[test]
     fn limit_info_app_name_is_scrubbed() {
         let mut r = Redactor::new();
@@ -530,8 +599,8 @@ mod tests {
         assert!(!shown.contains("SECRET"), "{shown}");
     }
 
-    /// Found by the `rest_error` fuzz target: `fields` were quoted
-    /// unscrubbed (Display lists them).
+    /// `fields` are server text, and Display lists them (a `rest_error`
+    /// fuzz finding).
     #[test]
     fn error_fields_are_scrubbed() {
         let mut r = Redactor::new();
@@ -543,8 +612,8 @@ mod tests {
         assert!(shown.contains("Name"), "{shown}");
     }
 
-    /// Found by the `rest_error` fuzz target: the content type is server
-    /// text, and `Error::Unexpected` quoted it unscrubbed.
+    /// The content type is server text, and `Error::Unexpected` quotes it
+    /// (a `rest_error` fuzz finding).
     #[test]
     fn content_type_is_scrubbed() {
         let mut r = Redactor::new();

@@ -17,6 +17,7 @@ use core::time::Duration;
 pub struct RetryPolicy {
     /// Attempts after the first; 0 turns retrying off.
     pub max_retries: u32,
+    /// The first wait; each retry doubles it, with random jitter.
     pub initial_backoff_ms: u32,
     /// The longest single wait, and the longest `Retry-After` honoured.
     pub max_backoff_ms: u32,
@@ -32,10 +33,14 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The most `max_retries` a config may ask for.
 pub const MAX_RETRIES: u32 = 10;
+/// The most `max_backoff_ms` a config may ask for (10 minutes).
 pub const MAX_BACKOFF_MS: u32 = 600_000;
 
 impl RetryPolicy {
+    /// The policy if it is within bounds, or the config error saying which
+    /// bound it breaks.
     pub fn validate(self) -> Result<Self, Error> {
         if self.max_retries > MAX_RETRIES {
             return Err(Error::config(
@@ -66,6 +71,7 @@ impl RetryPolicy {
     }
 }
 
+/// True for the methods that may be retried: GET, HEAD, PUT and DELETE.
 pub fn is_idempotent(method: Method) -> bool {
     matches!(
         method,
@@ -227,8 +233,8 @@ mod tests {
             body: Vec::new(),
         };
         assert_eq!(retry_after_seconds(&with("120")), Some(120));
-        // Found by the rest_error fuzz target: leading zeros are still
-        // delta-seconds (a length cap had refused them).
+        // Leading zeros are still delta-seconds, whatever the length (a
+        // rest_error fuzz finding).
         assert_eq!(retry_after_seconds(&with("000000000000000120")), Some(120));
         for bad in [
             "",

@@ -12,18 +12,22 @@ use core::fmt;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `value`.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
 
+    /// The value, for the one place it goes on the wire.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// The value, unwrapped (for handing it back to the host).
     pub fn into_inner(self) -> String {
         self.0
     }
 
+    /// True when the value is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -50,6 +54,8 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// A redactor that knows no secrets yet; it still masks tokens the
+    /// server issued (see [`Redactor::scrub`]).
     pub fn new() -> Self {
         Self::default()
     }

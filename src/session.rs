@@ -10,24 +10,38 @@ use url::Url;
 /// What `authenticate` returns and `call` takes. `Debug` is safe.
 #[derive(Clone, Debug)]
 pub struct Session {
+    /// The bearer token every REST call sends.
     pub access_token: Secret,
-    /// Origin only (empty path).
+    /// Where REST calls go. Origin only (empty path).
     pub instance_url: Url,
+    /// The identity URL (`id`), e.g.
+    /// `https://login.salesforce.com/id/00D.../005...`.
     pub identity_url: Option<String>,
+    /// The 18-character org id parsed from the identity URL.
     pub org_id: Option<String>,
+    /// The 18-character user id parsed from the identity URL.
     pub user_id: Option<String>,
+    /// The token type the server named; `Bearer` when it names none.
     pub token_type: String,
-    /// Milliseconds since the Unix epoch.
+    /// When the token was issued: milliseconds since the Unix epoch.
     pub issued_at: Option<u64>,
+    /// The scopes granted, space-separated, when the server says.
     pub scope: Option<String>,
+    /// The newest refresh token; never send an older one again (with
+    /// rotation Salesforce then revokes them all).
     pub refresh_token: Option<Secret>,
+    /// The API version of `/services/data/vNN.N` paths, e.g. `66.0`.
     pub api_version: String,
+    /// True when the token response's `signature` was present and checked
+    /// against the client secret; a mismatch is an error, never `false`.
     pub signature_verified: bool,
+    /// What every request of the session is held to.
     pub limits: Limits,
 }
 
 impl Session {
-    /// `/services/data/v62.0`
+    /// The REST data path for the session's API version, e.g.
+    /// `/services/data/v62.0`.
     pub fn data_path(&self) -> String {
         format!("/services/data/v{}", self.api_version)
     }

@@ -7,6 +7,7 @@ use crate::prelude::*;
 use crate::error::Error;
 use url::{Host, Url};
 
+/// The login URL when a config names none.
 pub const DEFAULT_LOGIN_URL: &str = "https://login.salesforce.com";
 
 /// True for 127.0.0.0/8, ::1 and `localhost`: the only hosts allowed over
@@ -150,8 +151,6 @@ pub fn is_generic_login_host(url: &Url) -> bool {
     )
 }
 
-/// Validates the `instance_url` of a token response: it is where the bearer
-/// token goes next, so it must be https and never a UI host.
 /// Salesforce's API domains (commercial, government, China, legacy).
 const SALESFORCE_DOMAINS: [&str; 6] = [
     "salesforce.com",
@@ -162,6 +161,8 @@ const SALESFORCE_DOMAINS: [&str; 6] = [
     "database.com",
 ];
 
+/// True for a host under one of Salesforce's API domains (a subdomain, not
+/// the bare domain).
 pub fn is_salesforce_host(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     SALESFORCE_DOMAINS.iter().any(|d| {

@@ -154,9 +154,11 @@ impl Guest for Component {
     fn call(session: wit::Session, request: wit::Request) -> Result<wit::Response, wit::Error> {
         let session = convert::session_in(session).map_err(convert::error_out)?;
         let request = convert::request_in(request);
+        // One redactor for the call: it scrubs the server text the call
+        // quotes and then the error that leaves the component.
         let redactor = crate::secret::Redactor::new().with_session(&session);
         let mut http = wasi_http::WasiHttp::within(session.limits.deadline_ms);
-        crate::rest::execute(&mut http, &session, &request)
+        crate::rest::execute_redacted(&mut http, &session, &request, &redactor)
             .map(convert::response_out)
             .map_err(|e| convert::error_out(e.redacted(&redactor)))
     }

@@ -8,7 +8,8 @@ use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    self as wasi, ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions,
+    self as wasi, ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
+    InputStream, IoError, OutgoingBody, OutgoingRequest, RequestOptions,
 };
 use wasip2::io::streams::StreamError;
 
@@ -103,55 +104,133 @@ impl Transport for WasiHttp {
     }
 
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let origin = crate::urls::origin(&req.url);
-        let timeout_ms = req.timeout.as_millis();
-        let invalid = |what: &str| {
-            TransportError::Network(format!("the request to {origin} was rejected: {what}"))
-        };
+        let target = Target::of(req);
+        let (request, body) = outgoing_request(req, &target)?;
+        let (options, nanos) = self.request_options(req, &target)?;
+        let future =
+            outgoing_handler::handle(request, Some(options)).map_err(|code| target.failed(code))?;
+        write_body(body, req.body.as_deref(), &target)?;
+        let response = await_response(future, &target)?;
+        let status = response.status();
+        let headers = response_headers(&response);
+        let declared = declared_length(&headers);
+        if declared.is_some_and(|n| n > req.max_body) {
+            // Refused before a byte of it is read.
+            return Err(TransportError::TooLarge(req.max_body));
+        }
+        let body = self.read_body(&response, declared, &target, nanos)?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
 
-        let fields = Fields::new();
-        for (name, value) in &req.headers {
-            fields
-                .append(name, value.as_bytes())
-                .map_err(|_| invalid(&format!("header `{name}` is not allowed")))?;
-        }
-        if let Some(body) = &req.body {
-            fields
-                .append("content-length", body.len().to_string().as_bytes())
-                .map_err(|_| invalid("content-length"))?;
-        }
-        let request = OutgoingRequest::new(fields);
-        let scheme = if req.url.scheme() == "https" {
-            wasi::Scheme::Https
-        } else {
-            wasi::Scheme::Http
-        };
-        let authority = match req.url.port() {
-            Some(port) => format!("{}:{port}", req.url.host_str().unwrap_or_default()),
-            None => req.url.host_str().unwrap_or_default().to_string(),
-        };
-        let mut path = req.url.path().to_string();
-        if let Some(q) = req.url.query() {
-            path.push('?');
-            path.push_str(q);
-        }
-        request
-            .set_method(&method(req.method))
-            .map_err(|_| invalid("method"))?;
-        request
-            .set_scheme(Some(&scheme))
-            .map_err(|_| invalid("scheme"))?;
-        request
-            .set_authority(Some(&authority))
-            .map_err(|_| invalid("authority"))?;
-        request
-            .set_path_with_query(Some(&path))
-            .map_err(|_| invalid("path"))?;
-        let body = request.body().map_err(|_| invalid("body"))?;
+/// What the errors about one request name: where it went, its timeout and
+/// its body limit.
+struct Target {
+    origin: String,
+    timeout_ms: u128,
+    max_body: u64,
+}
 
+impl Target {
+    fn of(req: &HttpRequest) -> Self {
+        Target {
+            origin: crate::urls::origin(&req.url),
+            timeout_ms: req.timeout.as_millis(),
+            max_body: req.max_body,
+        }
+    }
+
+    /// The host refused to build the request from this part of it.
+    fn invalid(&self, what: &str) -> TransportError {
+        TransportError::Network(format!(
+            "the request to {} was rejected: {what}",
+            self.origin
+        ))
+    }
+
+    fn failed(&self, code: ErrorCode) -> TransportError {
+        map_code(code, &self.origin, self.timeout_ms, self.max_body)
+    }
+}
+
+/// The request's headers, with the body's length when it has one.
+fn outgoing_fields(req: &HttpRequest, target: &Target) -> Result<Fields, TransportError> {
+    let fields = Fields::new();
+    for (name, value) in &req.headers {
+        fields
+            .append(name, value.as_bytes())
+            .map_err(|_| target.invalid(&format!("header `{name}` is not allowed")))?;
+    }
+    if let Some(body) = &req.body {
+        fields
+            .append("content-length", body.len().to_string().as_bytes())
+            .map_err(|_| target.invalid("content-length"))?;
+    }
+    Ok(fields)
+}
+
+fn scheme(url: &url::Url) -> wasi::Scheme {
+    if url.scheme() == "https" {
+        wasi::Scheme::Https
+    } else {
+        wasi::Scheme::Http
+    }
+}
+
+/// `host[:port]`, the port only when the URL names one.
+fn authority(url: &url::Url) -> String {
+    match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    }
+}
+
+fn path_with_query(url: &url::Url) -> String {
+    let mut path = url.path().to_string();
+    if let Some(q) = url.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    path
+}
+
+/// The wasi:http request for `req`, and the body to write once it is sent.
+fn outgoing_request(
+    req: &HttpRequest,
+    target: &Target,
+) -> Result<(OutgoingRequest, OutgoingBody), TransportError> {
+    let request = OutgoingRequest::new(outgoing_fields(req, target)?);
+    request
+        .set_method(&method(req.method))
+        .map_err(|_| target.invalid("method"))?;
+    request
+        .set_scheme(Some(&scheme(&req.url)))
+        .map_err(|_| target.invalid("scheme"))?;
+    request
+        .set_authority(Some(&authority(&req.url)))
+        .map_err(|_| target.invalid("authority"))?;
+    request
+        .set_path_with_query(Some(&path_with_query(&req.url)))
+        .map_err(|_| target.invalid("path"))?;
+    let body = request.body().map_err(|_| target.invalid("body"))?;
+    Ok((request, body))
+}
+
+impl WasiHttp {
+    /// Timeouts for one request: its own, cut to what is left of the
+    /// call's deadline. Also returns that timeout in nanoseconds.
+    fn request_options(
+        &self,
+        req: &HttpRequest,
+        target: &Target,
+    ) -> Result<(RequestOptions, u64), TransportError> {
         let remaining = self
             .remaining()
-            .ok_or_else(|| self.expired(&format!("before the request to {origin}")))?;
+            .ok_or_else(|| self.expired(&format!("before the request to {}", target.origin)))?;
         let options = RequestOptions::new();
         let nanos = u64::try_from(req.timeout.as_nanos())
             .unwrap_or(u64::MAX)
@@ -160,52 +239,17 @@ impl Transport for WasiHttp {
         let _ = options.set_connect_timeout(Some(nanos));
         let _ = options.set_first_byte_timeout(Some(nanos));
         let _ = options.set_between_bytes_timeout(Some(nanos));
+        Ok((options, nanos))
+    }
 
-        let future = outgoing_handler::handle(request, Some(options))
-            .map_err(|code| map_code(code, &origin, timeout_ms, req.max_body))?;
-        if let Some(bytes) = &req.body {
-            let stream = body.write().map_err(|_| invalid("body stream"))?;
-            for chunk in bytes.chunks(WRITE_CHUNK) {
-                if stream.blocking_write_and_flush(chunk).is_err() {
-                    // The real reason arrives on the response future below.
-                    break;
-                }
-            }
-            drop(stream);
-        }
-        // A failed finish also reports through the response future.
-        let _ = OutgoingBody::finish(body, None);
-
-        future.subscribe().block();
-        let response = match future.get() {
-            Some(Ok(Ok(response))) => response,
-            Some(Ok(Err(code))) => return Err(map_code(code, &origin, timeout_ms, req.max_body)),
-            Some(Err(())) | None => {
-                return Err(TransportError::Network(format!(
-                    "no response from {origin}"
-                )))
-            }
-        };
-        let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k.to_ascii_lowercase(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                )
-            })
-            .collect::<Vec<(String, String)>>();
-        let declared: Option<u64> = headers
-            .iter()
-            .find(|(k, _)| k == "content-length")
-            .and_then(|(_, v)| v.trim().parse().ok());
-        if declared.is_some_and(|n| n > req.max_body) {
-            // Refused before a byte of it is read.
-            return Err(TransportError::TooLarge(req.max_body));
-        }
+    /// Reads the whole body, up to the size limit and the call's deadline.
+    fn read_body(
+        &self,
+        response: &IncomingResponse,
+        declared: Option<u64>,
+        target: &Target,
+        nanos: u64,
+    ) -> Result<Vec<u8>, TransportError> {
         let incoming = response
             .consume()
             .map_err(|_| TransportError::Network("response body unavailable".into()))?;
@@ -213,50 +257,119 @@ impl Transport for WasiHttp {
             .stream()
             .map_err(|_| TransportError::Network("response body unavailable".into()))?;
         // Room for the declared length up front: growing by doubling while
-        // reading held up to 1.5 times a query page at once.
+        // reading would hold up to 1.5 times a query page at once.
         let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(RESERVE_AT_MOST) as usize));
+        let result = self.read_stream(&stream, &mut buf, target, nanos);
+        drop(stream);
+        drop(IncomingBody::finish(incoming));
+        result.map(|()| buf)
+    }
+
+    fn read_stream(
+        &self,
+        stream: &InputStream,
+        buf: &mut Vec<u8>,
+        target: &Target,
+        nanos: u64,
+    ) -> Result<(), TransportError> {
         let mut last_progress = monotonic_clock::now();
-        let result = loop {
+        loop {
             match stream.blocking_read(READ_CHUNK) {
                 Ok(chunk) => {
-                    if buf.len() as u64 + chunk.len() as u64 > req.max_body {
-                        break Err(TransportError::TooLarge(req.max_body));
+                    if buf.len() as u64 + chunk.len() as u64 > target.max_body {
+                        return Err(TransportError::TooLarge(target.max_body));
                     }
                     buf.extend_from_slice(&chunk);
                     last_progress = monotonic_clock::now();
                     if last_progress >= self.deadline {
-                        let doing = format!("while {origin} was still sending the response");
-                        break Err(self.expired(&doing));
+                        let doing =
+                            format!("while {} was still sending the response", target.origin);
+                        return Err(self.expired(&doing));
                     }
                 }
-                Err(StreamError::Closed) => break Ok(()),
+                Err(StreamError::Closed) => return Ok(()),
                 Err(StreamError::LastOperationFailed(e)) => {
-                    break Err(match wasi::http_error_code(&e) {
-                        Some(code) => map_code(code, &origin, timeout_ms, req.max_body),
-                        // Hosts do not always say why a body read failed: a
-                        // silence as long as the timeout was the timeout,
-                        // anything sooner a dropped connection.
-                        None if monotonic_clock::now().saturating_sub(last_progress)
-                            >= nanos / 10 * 9 =>
-                        {
-                            TransportError::Timeout(format!(
-                                "{origin} stopped sending the response for {timeout_ms} ms"
-                            ))
-                        }
-                        None => TransportError::Reset(format!(
-                            "{origin} dropped the connection while sending the response"
-                        )),
-                    });
+                    return Err(read_failure(&e, target, last_progress, nanos))
                 }
             }
-        };
+        }
+    }
+}
+
+/// Writes the request body, if any, and finishes it.
+fn write_body(
+    body: OutgoingBody,
+    bytes: Option<&[u8]>,
+    target: &Target,
+) -> Result<(), TransportError> {
+    if let Some(bytes) = bytes {
+        let stream = body.write().map_err(|_| target.invalid("body stream"))?;
+        for chunk in bytes.chunks(WRITE_CHUNK) {
+            if stream.blocking_write_and_flush(chunk).is_err() {
+                // The real reason arrives on the response future.
+                break;
+            }
+        }
         drop(stream);
-        drop(IncomingBody::finish(incoming));
-        result?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body: buf,
+    }
+    // A failed finish also reports through the response future.
+    let _ = OutgoingBody::finish(body, None);
+    Ok(())
+}
+
+fn await_response(
+    future: FutureIncomingResponse,
+    target: &Target,
+) -> Result<IncomingResponse, TransportError> {
+    future.subscribe().block();
+    match future.get() {
+        Some(Ok(Ok(response))) => Ok(response),
+        Some(Ok(Err(code))) => Err(target.failed(code)),
+        Some(Err(())) | None => Err(TransportError::Network(format!(
+            "no response from {}",
+            target.origin
+        ))),
+    }
+}
+
+/// The response's headers, names in lower case.
+fn response_headers(response: &IncomingResponse) -> Vec<(String, String)> {
+    response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_ascii_lowercase(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
         })
+        .collect()
+}
+
+fn declared_length(headers: &[(String, String)]) -> Option<u64> {
+    headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.trim().parse().ok())
+}
+
+/// Why reading the body failed.
+fn read_failure(e: &IoError, target: &Target, last_progress: u64, nanos: u64) -> TransportError {
+    let origin = &target.origin;
+    match wasi::http_error_code(e) {
+        Some(code) => target.failed(code),
+        // Hosts do not always say why a body read failed: a silence as long
+        // as the timeout was the timeout, anything sooner a dropped
+        // connection.
+        None if monotonic_clock::now().saturating_sub(last_progress) >= nanos / 10 * 9 => {
+            TransportError::Timeout(format!(
+                "{origin} stopped sending the response for {} ms",
+                target.timeout_ms
+            ))
+        }
+        None => TransportError::Reset(format!(
+            "{origin} dropped the connection while sending the response"
+        )),
     }
 }

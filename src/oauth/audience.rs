@@ -15,7 +15,9 @@ use crate::prelude::*;
 
 use url::Url;
 
+/// The documented audience for production and My Domain logins.
 pub const PRODUCTION: &str = "https://login.salesforce.com";
+/// The documented audience for sandbox logins.
 pub const SANDBOX: &str = "https://test.salesforce.com";
 
 /// The audiences to try for a login URL, best first, at most two.

@@ -20,21 +20,33 @@ const DEFAULT_INTERVAL_SECS: u32 = 5;
 /// RFC 8628 §3.5: after `slow_down`, wait 5 seconds longer than before.
 const SLOW_DOWN_STEP_SECS: u32 = 5;
 
+/// The device flow's first answer: what to show the person, and what to
+/// poll with.
 #[derive(Debug)]
 pub struct Authorization {
+    /// Pass it to [`poll`]; never show it.
     pub device_code: Secret,
+    /// Show this code; the person types it at `verification_uri`.
     pub user_code: String,
+    /// Where the person approves the device.
     pub verification_uri: String,
+    /// Poll no more often than this.
     pub interval_secs: u32,
 }
 
+/// The outcome of one [`poll`].
 #[derive(Debug)]
 pub enum Poll {
+    /// Not approved yet: poll again after this many seconds.
     Pending(u32),
+    /// Polled too often: poll again after this (longer) many seconds.
     SlowDown(u32),
+    /// Approved: the session.
     Authorized(Box<Session>),
 }
 
+/// Starts the device flow with `config`'s login URL and client id (its
+/// grant is not used); `scope` defaults to the app's scopes.
 pub fn start(
     config: &Config,
     scope: Option<&str>,

@@ -90,7 +90,9 @@ pub fn assertion(
 
 /// One JWT bearer login: the audiences to try and what each attempt needs.
 pub struct Login<'a> {
+    /// The username the token is issued for (the `sub` claim).
     pub username: &'a str,
+    /// The key that signs the assertion.
     pub key: RsaPrivateKey,
     /// Given by the caller: the only audience tried.
     pub audience: Option<&'a str>,

@@ -21,7 +21,9 @@ use crate::session::Session;
 use base64::Engine as _;
 use token::Flow;
 
+/// The token endpoint, under the login URL.
 pub const TOKEN_PATH: &str = "/services/oauth2/token";
+/// The JWT bearer flow's `grant_type`.
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Runs the configured flow. `now_secs` is the wall clock (for the JWT `exp`).

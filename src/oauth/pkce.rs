@@ -14,27 +14,43 @@ use sha2::{Digest, Sha256};
 /// the RFC 7636 maximum), 16 for the state.
 pub const RANDOM_BYTES: usize = 112;
 
+/// What the authorize URL is built from.
 #[derive(Clone, Debug)]
 pub struct AuthorizeRequest {
+    /// Default [`crate::urls::DEFAULT_LOGIN_URL`].
     pub login_url: Option<String>,
+    /// The consumer key of the connected app or External Client App.
     pub client_id: String,
+    /// Where Salesforce sends the browser back with the code.
     pub redirect_uri: String,
+    /// Space-separated scopes, e.g. `api refresh_token`; default the app's.
     pub scope: Option<String>,
+    /// `login`, `consent` or `select_account`, to force the prompt.
     pub prompt: Option<String>,
+    /// Pre-fills the username on the login page.
     pub login_hint: Option<String>,
 }
 
+/// Where to send the browser, and what to keep until the redirect comes
+/// back.
 #[derive(Clone, Debug)]
 pub struct AuthorizeStart {
+    /// The `/services/oauth2/authorize` URL with an S256 PKCE challenge.
     pub url: String,
+    /// Random state; the redirect must carry the same value.
     pub state: String,
+    /// The PKCE verifier: pass it as the authorization-code grant's
+    /// `code_verifier`.
     pub code_verifier: Secret,
 }
 
+/// The S256 PKCE challenge of `verifier`: base64url(SHA-256(verifier)).
 pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
+/// The authorize URL for the web server flow, its state and PKCE verifier
+/// drawn from `random`.
 pub fn authorize_url(
     req: &AuthorizeRequest,
     random: &[u8; RANDOM_BYTES],

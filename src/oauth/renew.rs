@@ -15,6 +15,11 @@ use crate::error::Error;
 use crate::http::Transport;
 use crate::session::Session;
 
+/// A fresh session for `session`: a refresh with its refresh token when it
+/// has one, else the configured grant again, except that an authorization
+/// code or a reused access token cannot run twice
+/// ([`Error::LoginRequired`]). The result keeps `session`'s API version and
+/// carries the newest refresh token.
 pub fn renew(
     config: &Config,
     session: &Session,

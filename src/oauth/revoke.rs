@@ -12,8 +12,11 @@ use crate::error::Error;
 use crate::http::Transport;
 use crate::session::Session;
 
+/// The revocation endpoint, under the login URL.
 pub const REVOKE_PATH: &str = "/services/oauth2/revoke";
 
+/// Revokes the session's refresh token when it has one, else its access
+/// token.
 pub fn revoke(
     config: &Config,
     session: &Session,
@@ -32,11 +35,7 @@ pub fn revoke(
     if (200..300).contains(&resp.status) {
         return Ok(());
     }
-    let mut redactor = config.redactor();
-    redactor.add(&session.access_token);
-    if let Some(r) = &session.refresh_token {
-        redactor.add(r);
-    }
+    let redactor = config.redactor().with_session(session);
     Err(token::oauth_error(&resp, Flow::Revoke, &redactor))
 }
 

@@ -61,16 +61,25 @@ fn issued_at_ms(value: Option<&Value>) -> Result<Option<(u64, String)>, String> 
 /// Which flow a token answer belongs to, for the hints of its errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
+    /// The username-password flow.
     Password,
+    /// The JWT bearer flow.
     JwtBearer,
+    /// The client credentials flow.
     ClientCredentials,
+    /// A refresh-token exchange.
     RefreshToken,
+    /// The web server flow's code exchange.
     AuthorizationCode,
+    /// The device flow.
     Device,
+    /// Revocation.
     Revoke,
 }
 
 impl Flow {
+    /// The flow `grant` runs (access-token reuse gets the client
+    /// credentials hints).
     pub fn of(grant: &Grant) -> Flow {
         match grant {
             Grant::Password { .. } => Flow::Password,
@@ -82,6 +91,8 @@ impl Flow {
     }
 }
 
+/// Reads the token endpoint's answer into a session. A non-2xx is the
+/// OAuth error it carries; server text is scrubbed with `redactor`.
 pub fn parse(
     resp: &HttpResponse,
     s: &Settings,
@@ -91,59 +102,22 @@ pub fn parse(
     if !(200..300).contains(&resp.status) {
         return Err(oauth_error(resp, flow, redactor));
     }
-    // A 2xx token body carries tokens: never quote it in an error.
-    let ct = resp.content_type().map(|c| redactor.scrub(c));
-    let bad = |reason: String| {
-        Error::unexpected(resp.status, ct.as_deref(), redactor.scrub(&reason), b"")
-    };
-    let value: Value = serde_json::from_slice(&resp.body).map_err(|_| {
-        let reason = if resp.body.is_empty() {
-            "the token endpoint sent an empty body".to_string()
-        } else {
-            "the token endpoint answered with something other than JSON; is the login URL a Salesforce login host?".to_string()
-        };
-        // Quote an HTML page (a wrong login host); anything else may be a
-        // truncated token body.
-        let html = resp.content_type().is_some_and(|c| c.to_ascii_lowercase().contains("html"));
-        let quoted = if html { redact_excerpt(&resp.body, redactor) } else { Vec::new() };
-        Error::unexpected(resp.status, ct.as_deref(), reason, &quoted)
-    })?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| bad("the token response is not a JSON object".into()))?;
-    let access_token = text(obj, "access_token")
-        .map_err(&bad)?
+    let body = TokenBody::read(resp, redactor)?;
+    let access_token = body
+        .text("access_token")?
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| bad("the token response has no access_token".into()))?;
-    let instance = text(obj, "instance_url")
-        .map_err(&bad)?
-        .ok_or_else(|| bad("the token response has no instance_url".into()))?;
-    let instance_url = s.instance_url(instance).map_err(|p| match p {
-        InstanceProblem::Malformed(m) => bad(m),
-        InstanceProblem::Untrusted(m) => Error::Denied(m),
-    })?;
-    let id = text(obj, "id").map_err(&bad)?;
-    let issued = issued_at_ms(obj.get("issued_at")).map_err(&bad)?;
-    let signature = text(obj, "signature").map_err(&bad)?;
-
-    let signature_verified = match (signature, &s.client_secret) {
-        (Some(sig), Some(secret)) => {
-            let ok = match (id, &issued) {
-                (Some(id), Some((_, raw))) => signature_matches(secret, id, raw, sig),
-                _ => false,
-            };
-            if !ok {
-                return Err(Error::AuthenticationFailed {
-                    status: resp.status,
-                    error: "invalid_signature".into(),
-                    description: "the token response signature does not match id + issued_at".into(),
-                    hint: "the response was altered on the way, or client-secret is not this connected app's secret".into(),
-                });
-            }
-            true
-        }
-        _ => false,
-    };
+        .ok_or_else(|| body.bad("the token response has no access_token".into()))?;
+    let instance_url = body.instance_url(s)?;
+    let id = body.text("id")?;
+    let issued = issued_at_ms(body.obj.get("issued_at")).map_err(|r| body.bad(r))?;
+    let signature = body.text("signature")?;
+    let signature_verified = verify_signature(
+        resp.status,
+        s.client_secret.as_ref(),
+        signature,
+        id,
+        issued.as_ref(),
+    )?;
     let (org_id, user_id) = id.and_then(crate::identity::parse).unzip();
     Ok(Session {
         access_token: Secret::new(access_token),
@@ -151,17 +125,116 @@ pub fn parse(
         identity_url: id.map(str::to_string),
         org_id,
         user_id,
-        token_type: text(obj, "token_type")
-            .map_err(&bad)?
-            .unwrap_or("Bearer")
-            .to_string(),
+        token_type: body.text("token_type")?.unwrap_or("Bearer").to_string(),
         issued_at: issued.map(|(ms, _)| ms),
-        scope: text(obj, "scope").map_err(&bad)?.map(str::to_string),
-        refresh_token: text(obj, "refresh_token").map_err(&bad)?.map(Secret::new),
+        scope: body.text("scope")?.map(str::to_string),
+        refresh_token: body.text("refresh_token")?.map(Secret::new),
         api_version: s.api_version.clone(),
         signature_verified,
         limits: s.limits,
     })
+}
+
+/// A 2xx token answer's JSON object, and what its errors quote.
+struct TokenBody<'a> {
+    obj: Map<String, Value>,
+    status: u16,
+    /// Scrubbed: the content type is server text too.
+    content_type: Option<String>,
+    redactor: &'a Redactor,
+}
+
+impl<'a> TokenBody<'a> {
+    fn read(resp: &HttpResponse, redactor: &'a Redactor) -> Result<Self, Error> {
+        let content_type = resp.content_type().map(|c| redactor.scrub(c));
+        let value: Value = serde_json::from_slice(&resp.body)
+            .map_err(|_| not_json(resp, content_type.as_deref(), redactor))?;
+        let mut body = TokenBody {
+            obj: Map::new(),
+            status: resp.status,
+            content_type,
+            redactor,
+        };
+        match value {
+            Value::Object(obj) => body.obj = obj,
+            _ => return Err(body.bad("the token response is not a JSON object".into())),
+        }
+        Ok(body)
+    }
+
+    /// What is wrong with the answer. A 2xx token body carries tokens: it
+    /// is never quoted.
+    fn bad(&self, reason: String) -> Error {
+        Error::unexpected(
+            self.status,
+            self.content_type.as_deref(),
+            self.redactor.scrub(&reason),
+            b"",
+        )
+    }
+
+    /// A string field, if present.
+    fn text(&self, key: &str) -> Result<Option<&str>, Error> {
+        text(&self.obj, key).map_err(|r| self.bad(r))
+    }
+
+    /// The `instance_url`, held to the settings' trust rule.
+    fn instance_url(&self, s: &Settings) -> Result<url::Url, Error> {
+        let instance = self
+            .text("instance_url")?
+            .ok_or_else(|| self.bad("the token response has no instance_url".into()))?;
+        s.instance_url(instance).map_err(|p| match p {
+            InstanceProblem::Malformed(m) => self.bad(m),
+            InstanceProblem::Untrusted(m) => Error::Denied(m),
+        })
+    }
+}
+
+/// A 2xx whose body is not JSON. Only an HTML page (a wrong login host) is
+/// quoted: anything else may be a truncated token body.
+fn not_json(resp: &HttpResponse, content_type: Option<&str>, redactor: &Redactor) -> Error {
+    let reason = if resp.body.is_empty() {
+        "the token endpoint sent an empty body"
+    } else {
+        "the token endpoint answered with something other than JSON; is the login URL a Salesforce login host?"
+    };
+    let html = resp
+        .content_type()
+        .is_some_and(|c| c.to_ascii_lowercase().contains("html"));
+    let quoted = if html {
+        redact_excerpt(&resp.body, redactor)
+    } else {
+        Vec::new()
+    };
+    Error::unexpected(resp.status, content_type, reason, &quoted)
+}
+
+/// Whether the answer's signature was verified. With a client secret, a
+/// signature that is present must match `id` + `issued_at`, or the answer
+/// is refused.
+fn verify_signature(
+    status: u16,
+    client_secret: Option<&Secret>,
+    signature: Option<&str>,
+    id: Option<&str>,
+    issued: Option<&(u64, String)>,
+) -> Result<bool, Error> {
+    let (Some(sig), Some(secret)) = (signature, client_secret) else {
+        return Ok(false);
+    };
+    let ok = match (id, issued) {
+        (Some(id), Some((_, raw))) => signature_matches(secret, id, raw, sig),
+        _ => false,
+    };
+    if !ok {
+        return Err(Error::AuthenticationFailed {
+            status,
+            error: "invalid_signature".into(),
+            description: "the token response signature does not match id + issued_at".into(),
+            hint: "the response was altered on the way, or client-secret is not this connected app's secret".into(),
+        });
+    }
+    Ok(true)
 }
 
 pub(crate) fn redact_excerpt(body: &[u8], redactor: &Redactor) -> Vec<u8> {
@@ -333,8 +406,8 @@ mod tests {
         assert!(issued_at_ms(Some(&Value::Bool(true))).is_err());
     }
 
-    /// Found by the `token_response` fuzz target: the content type is server
-    /// text too, and went into the error unscrubbed.
+    /// The content type is server text too, and the error quotes it (a
+    /// `token_response` fuzz finding).
     #[test]
     fn content_type_is_scrubbed() {
         let secret = Secret::new("5Aep861-refresh-SECRET");
@@ -366,8 +439,8 @@ mod tests {
         }
     }
 
-    /// Found by the `token_response` fuzz target: the reasons for refusing a
-    /// 2xx body quote its `instance_url` and `issued_at`, unscrubbed.
+    /// The reasons for refusing a 2xx body quote its `instance_url` and
+    /// `issued_at`, which are server text (a `token_response` fuzz finding).
     #[test]
     fn quoted_token_fields_are_scrubbed() {
         let secret = Secret::new("client-SECRET-9f3K");

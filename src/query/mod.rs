@@ -15,20 +15,34 @@ use serde_json::Value;
 mod page;
 pub use page::{parse_page, QueryPage, Records};
 
+/// How a SOQL query runs.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct QueryOptions {
+    /// Include deleted and archived rows (`/queryAll`).
     pub include_deleted: bool,
+    /// Records per page (`Sforce-Query-Options: batchSize`), 200 to 2000;
+    /// Salesforce may return fewer.
     pub batch_size: Option<u32>,
+    /// Also fetch the remaining pages of child-relationship subqueries, so
+    /// every child record is in place.
     pub follow_children: bool,
 }
 
+/// Every page of a query, up to a cap.
 #[derive(Clone, Debug)]
 pub struct QueryResult {
+    /// Every record fetched, in order.
     pub records: Records,
+    /// Rows matching the query, over all pages.
     pub total_size: u64,
+    /// How many pages were fetched.
     pub pages: u32,
+    /// True when the cap stopped the query before the last page: the
+    /// result is incomplete.
     pub truncated: bool,
+    /// Where to resume, when the stop fell on a page boundary.
     pub next_records_url: Option<String>,
+    /// The API usage last reported.
     pub limit_info: Option<LimitInfo>,
 }
 
@@ -81,6 +95,7 @@ fn more_request(session: &Session, next: &str, opts: &QueryOptions) -> Result<Ca
     with_options(CallRequest::new(Method::Get, path), opts)
 }
 
+/// Runs a SOQL query and returns its first page.
 pub fn query(
     t: &mut dyn Transport,
     s: &Session,
@@ -92,6 +107,7 @@ pub fn query(
     Ok(page)
 }
 
+/// The next page, from a `nextRecordsUrl` or a bare locator.
 pub fn query_more(
     t: &mut dyn Transport,
     s: &Session,

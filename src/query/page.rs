@@ -13,8 +13,9 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// A page's records: the `records` array as the server sent it, checked
-/// but not taken apart. A tree per record cost about 2 KiB of memory and
-/// most of a page's parse time, and a copy per record held a page twice.
+/// but not taken apart. A tree per record would cost about 2 KiB of memory
+/// and most of a page's parse time, and a copy per record would hold a page
+/// twice.
 #[derive(Clone, Debug)]
 pub struct Records {
     /// A JSON array.
@@ -49,10 +50,12 @@ impl Records {
         records
     }
 
+    /// How many records there are.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// True when there are no records.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -62,6 +65,7 @@ impl Records {
         &self.json
     }
 
+    /// The records as one JSON array, without a copy.
     pub fn into_json(self) -> String {
         self.json
     }
@@ -134,12 +138,18 @@ fn offset(whole: &str, part: &str) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
+/// One page of a query.
 #[derive(Clone, Debug)]
 pub struct QueryPage {
+    /// The page's records, each with Salesforce's `attributes`.
     pub records: Records,
+    /// Rows matching the query, over all pages.
     pub total_size: u64,
+    /// True on the last page.
     pub done: bool,
+    /// Where the next page is; none when `done`.
     pub next_records_url: Option<String>,
+    /// The API usage reported with the page.
     pub limit_info: Option<LimitInfo>,
 }
 
@@ -179,7 +189,7 @@ macro_rules! scalars {
 
 /// Accepts exactly the JSON a `Value` parse accepts (escapes that decode to
 /// text, numbers that fit an f64, at most 128 levels deep) without building
-/// one. A `RawValue` alone only checks the syntax, and a record it let
+/// one. A `RawValue` alone only checks the syntax, and a record it lets
 /// through could then fail in the host's own JSON parser.
 struct Checked;
 
@@ -278,6 +288,8 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
     }
 }
 
+/// Reads a query answer into a page; anything but a well-formed page is an
+/// [`Error::Unexpected`].
 pub fn parse_page(resp: CallResponse) -> Result<QueryPage, Error> {
     // Checked first, so nothing is taken as text that a tree would refuse.
     let parsed = serde_json::from_str::<Checked>(&resp.body)
@@ -350,10 +362,10 @@ pub(super) fn tree(records: &Records, i: usize) -> Value {
 mod tests {
     use super::*;
 
-    /// Found by the `query_page` fuzz target: serde_json's default float
-    /// parsing is not correctly rounded, so a number passed through a record
-    /// could come back as a neighbouring double (`1.1e34` as
-    /// `1.0999999999999999e34`); `float_roundtrip` makes it exact.
+    /// serde_json's default float parsing is not correctly rounded, so a
+    /// number passed through a record could come back as a neighbouring
+    /// double (`1.1e34` as `1.0999999999999999e34`); `float_roundtrip` makes
+    /// it exact (a `query_page` fuzz finding).
     #[test]
     fn record_numbers_are_kept_exactly() {
         let body = r#"{"totalSize":1,"done":true,"records":[{"AnnualRevenue":1.1e34}]}"#;
@@ -387,10 +399,10 @@ mod tests {
         }
     }
 
-    /// Found by the `query_page` fuzz target: a `RawValue` checks only the
-    /// syntax, so a record with a lone surrogate escape, a number beyond f64
-    /// or 200 levels of nesting was passed on, and then failed in the host's
-    /// own JSON parser. A page is accepted exactly when it parses as a tree.
+    /// A page is accepted exactly when it parses as a tree: a `RawValue`
+    /// checks only the syntax, and would pass on a record with a lone
+    /// surrogate escape, a number beyond f64 or 200 levels of nesting that
+    /// the host's own JSON parser then refuses (a `query_page` fuzz finding).
     #[test]
     fn records_a_json_parser_refuses_are_refused() {
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));

@@ -15,9 +15,13 @@ use crate::session::Session;
 use crate::{composite, org, query, records};
 use serde_json::{json, Value};
 
+/// One tool, in the shape MCP uses.
 pub struct Tool {
+    /// Stable snake_case name, e.g. `soql_query`.
     pub name: String,
+    /// What it does, when to use it and its limits, for a language model.
     pub description: String,
+    /// JSON Schema (draft 2020-12) of the arguments object.
     pub input_schema: Value,
 }
 
@@ -29,6 +33,7 @@ const CATALOG: &str = include_str!("catalog.json");
 
 const SCHEMA: &str = "https://json-schema.org/draft/2020-12/schema";
 
+/// Every tool, in catalog order.
 pub fn catalog() -> Vec<Tool> {
     // The file is part of the source and a unit test parses it, so a
     // failure here cannot reach a user; no tools is the non-panicking answer.
