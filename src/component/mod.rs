@@ -16,6 +16,8 @@ wit_bindgen::generate!({
         "wasi:io/poll@0.2.12": wasip2::io::poll,
         "wasi:io/streams@0.2.12": wasip2::io::streams,
         "wasi:clocks/monotonic-clock@0.2.12": wasip2::clocks::monotonic_clock,
+        "wasi:clocks/wall-clock@0.2.12": wasip2::clocks::wall_clock,
+        "wasi:random/random@0.2.12": wasip2::random::random,
     },
 });
 
