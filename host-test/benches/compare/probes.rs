@@ -71,12 +71,13 @@ pub async fn measure(mock: &MockProcess, scratch: &Path, samples: usize) -> Prob
     let wasm = sf_host::default_component_path();
     let cwasm = scratch.join("salesforce_connector.cwasm");
     Connector::precompile(&wasm, &cwasm).expect("precompile");
-    // The host's engine settings are wasmtime's defaults.
-    let engine = salesforce_host::wasmtime::Engine::default();
+    let engine =
+        salesforce_host::wasmtime::Engine::new(&salesforce_host::connector::engine_config())
+            .expect("engine");
     let precompiled_load_s = seconds(samples, || {
         let started = Instant::now();
         // SAFETY: written by `Connector::precompile` just above with the
-        // same wasmtime and default settings.
+        // same wasmtime and engine settings.
         let component = unsafe {
             salesforce_host::wasmtime::component::Component::deserialize_file(&engine, &cwasm)
         };

@@ -104,11 +104,18 @@ impl std::fmt::Debug for Connector {
 /// 1.1 MiB an idle instance uses, below what paging a query peaks at.
 const KEEP_RESIDENT: usize = 2 << 20;
 
-fn engine() -> Result<Engine, HostError> {
-    let mut plain = Config::new();
+/// The settings compiled code depends on: a `.cwasm` made elsewhere loads
+/// only into an engine with these.
+pub fn engine_config() -> Config {
+    let mut config = Config::new();
     // Guests yield every tick, so the host's deadline holds even against
     // one that spins (`guards`).
-    plain.epoch_interruption(true);
+    config.epoch_interruption(true);
+    config
+}
+
+fn engine() -> Result<Engine, HostError> {
+    let plain = engine_config();
     let mut pooled = plain.clone();
     // Every call gets a fresh instance: take its memory, tables and fiber
     // stack from slots reserved once instead of mapping new ones each time.
