@@ -7,7 +7,8 @@ mod common;
 use wasmparser::{Parser, Payload};
 
 /// Everything the component may import. Each one is explained in the
-/// README's "Imports" table; adding one is a decision, not an accident.
+/// "What the component imports" table of docs/hosts.md; adding one is a
+/// decision, not an accident.
 const EXPECTED: [&str; 8] = [
     "wasi:clocks/monotonic-clock@0.2.12",
     "wasi:clocks/wall-clock@0.2.12",
@@ -50,13 +51,13 @@ fn imports_are_exactly_the_documented_minimum() {
     // with `link_imports`, which provides these and nothing else.
     assert_eq!(connector.imports(), EXPECTED);
 
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/hosts.md"))
+        .expect("docs/hosts.md");
     for import in EXPECTED {
         let interface = import.split('@').next().unwrap_or(import);
         assert!(
-            readme.contains(&format!("`{interface}`")),
-            "README's Imports table must say why {interface} is needed"
+            doc.contains(&format!("`{interface}`")),
+            "the Imports table in docs/hosts.md must say why {interface} is needed"
         );
     }
 }
