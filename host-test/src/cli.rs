@@ -71,7 +71,9 @@ pub struct Connection {
     /// PEM private key file for the JWT bearer flow (PKCS#8 or PKCS#1).
     #[arg(long, env = "SF_PRIVATE_KEY_FILE", global = true)]
     pub private_key: Option<PathBuf>,
-    /// JWT `aud` claim; default: the login URL.
+    /// JWT `aud` claim; default: what Salesforce documents for the login host
+    /// (login.salesforce.com, test.salesforce.com for sandboxes, or the
+    /// Experience Cloud site), then the My Domain URL once if refused.
     #[arg(long, env = "SF_AUDIENCE", global = true)]
     pub audience: Option<String>,
     #[arg(long, env = "SF_REFRESH_TOKEN", global = true, hide_env_values = true)]

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url";
 import { transpile } from "@bytecodealliance/jco";
 import { clocks, http, io, random } from "@bytecodealliance/preview2-shim";
 
-/** Exactly the component's imports (README, "What the component imports"). */
+/** Exactly the component's imports (docs/hosts.md, "Imports"). */
 const IMPORTS = {
   "wasi:clocks/monotonic-clock": clocks.monotonicClock,
   "wasi:clocks/wall-clock": clocks.wallClock,

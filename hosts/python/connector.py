@@ -1,8 +1,8 @@
 """Loads the connector component in Python with the `wasmtime` package.
 
 wasmtime-py links all of WASI 0.2 (`add_wasip2`) and wasi:http
-(`add_wasi_http`); the component uses only eight of those interfaces (README,
-"What the component imports"). Its wasi:http trusts the public web roots
+(`add_wasi_http`); the component uses only eight of those interfaces
+(docs/hosts.md, "Imports"). Its wasi:http trusts the public web roots
 only: HTTPS to a server with a private CA (such as the mock's) fails with
 `transport`, so use the mock's plain-HTTP loopback listener.
 """

@@ -35,7 +35,7 @@ impl HasData for HasIo {
 
 /// Exactly the component's imports and nothing else: no filesystem, sockets,
 /// environment, stdio or exit, so a component that asked for more would fail
-/// to link instead of quietly getting it. README, "Imports", says why each
+/// to link instead of quietly getting it. docs/hosts.md, "Imports", says why each
 /// one is needed.
 pub fn link_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
