@@ -1,6 +1,11 @@
-//! Builds the component (the workspace's root package) for wasm32-wasip2, so
-//! `cargo test` and `cargo run -p sf-host` always use the current source.
-//! The path is exported to the crate as `SF_COMPONENT_PATH`.
+//! Builds the components for wasm32-wasip2, so `cargo test` and
+//! `cargo run -p sf-host` always use the current source: the connector (the
+//! workspace's root package) and the agent component, its adapter (`agent/`)
+//! composed with it. Their paths reach the crate as `SF_COMPONENT_PATH` and
+//! `SF_AGENT_COMPONENT_PATH`.
+
+#[path = "build/compose.rs"]
+mod compose;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -12,7 +17,7 @@ fn main() {
         .parent()
         .expect("host-test sits in the workspace")
         .to_path_buf();
-    for input in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for input in ["src", "agent", "wit", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
     let target_dir = component_target_dir(&root);
@@ -24,13 +29,31 @@ fn main() {
             "building the component failed; if the target is missing run `rustup target add wasm32-wasip2`"
         );
     }
-    let built = "wasm32-wasip2/component/salesforce_connector.wasm";
-    let wasm = target_dir.join(built);
-    println!("cargo:rustc-env=SF_COMPONENT_PATH={}", wasm.display());
+    let built = target_dir.join("wasm32-wasip2/component");
+    let connector = built.join("salesforce_connector.wasm");
+    let agent = built.join("salesforce_agent.wasm");
+    let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let composed = compose::agent(
+        read(&built.join("salesforce_agent_adapter.wasm")),
+        read(&connector),
+        &root.join("wit"),
+    )
+    .unwrap_or_else(|e| panic!("composing the agent component: {e}"));
+    std::fs::write(&agent, composed).unwrap_or_else(|e| panic!("{}: {e}", agent.display()));
+    println!("cargo:rustc-env=SF_COMPONENT_PATH={}", connector.display());
+    println!(
+        "cargo:rustc-env=SF_AGENT_COMPONENT_PATH={}",
+        agent.display()
+    );
     // Also where the README points people: `target/component/...`.
-    if let Some(shared) = target_dir.parent().map(|t| t.join("component").join(built)) {
-        let _ = std::fs::create_dir_all(shared.parent().unwrap_or(&shared));
-        let _ = std::fs::copy(&wasm, &shared);
+    if let Some(shared) = target_dir
+        .parent()
+        .map(|t| t.join("component/wasm32-wasip2/component"))
+    {
+        let _ = std::fs::create_dir_all(&shared);
+        for file in [&connector, &agent] {
+            let _ = std::fs::copy(file, shared.join(file.file_name().unwrap_or_default()));
+        }
     }
 }
 
@@ -69,7 +92,13 @@ fn component_build(root: &Path, target_dir: &Path) -> Command {
             "--profile",
             "component",
         ])
-        .args(["-p", "salesforce-connector", "--target-dir"])
+        .args([
+            "-p",
+            "salesforce-connector",
+            "-p",
+            "salesforce-agent-adapter",
+        ])
+        .arg("--target-dir")
         .arg(target_dir)
         // Flags and wrappers meant for the host build (clippy, coverage) must
         // not leak into the wasm build.

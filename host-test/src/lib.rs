@@ -17,3 +17,9 @@ pub const BUILTIN_COMPONENT: &[u8] = include_bytes!(env!("SF_COMPONENT_PATH"));
 pub fn default_component_path() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("SF_COMPONENT_PATH"))
 }
+
+/// Where `build.rs` put the agent component: the adapter (`agent/`)
+/// composed with the connector, exporting one function per tool.
+pub fn default_agent_component_path() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("SF_AGENT_COMPONENT_PATH"))
+}
