@@ -56,9 +56,15 @@ pub fn node_host() -> Option<PathBuf> {
 
 /// The virtualenv's python with `wasmtime` installed; None when `python3` is absent.
 pub fn python_host() -> Option<PathBuf> {
+    venv("hosts-python-venv", "hosts/python/requirements.txt")
+}
+
+/// A virtualenv in the scratch space with `requirements` (a path in the
+/// repository) installed; its python. None when `python3` is absent.
+pub fn venv(name: &str, requirements: &str) -> Option<PathBuf> {
     let python = version("python3")?;
-    let requirements = repo().join("hosts/python/requirements.txt");
-    let venv = scratch("hosts-python-venv");
+    let requirements = repo().join(requirements);
+    let venv = scratch(name);
     let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     let stamp = venv.join("installed-requirements-sha256");
     // The interpreter's version is part of the key: a venv is tied to it.
@@ -73,7 +79,7 @@ pub fn python_host() -> Option<PathBuf> {
             Command::new(venv.join("bin/pip"))
                 .args(["install", "--disable-pip-version-check", "-q", "-r"])
                 .arg(&requirements),
-            "pip install -r hosts/python/requirements.txt (it needs PyPI)",
+            "pip install -r requirements.txt (it needs PyPI)",
         );
         write(&stamp, &want);
     }
