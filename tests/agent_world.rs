@@ -182,25 +182,6 @@ async fn the_agent_world_is_the_catalog() {
     }
 }
 
-/// The `package-docs` custom section of a component: version byte, JSON.
-fn package_docs(wasm: &[u8]) -> Option<Value> {
-    use wasmparser::{Parser, Payload};
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(wasm) {
-        match payload.ok()? {
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::CustomSection(s) if depth == 0 && s.name() == "package-docs" => {
-                let (version, json) = s.data().split_first()?;
-                assert_eq!(*version, 1, "package-docs version");
-                return serde_json::from_slice(json).ok();
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// Every exported function of the built agent component carries its
 /// catalog description where hosts read it (`worlds.root.func_exports`).
 #[tokio::test(flavor = "multi_thread")]
@@ -208,7 +189,7 @@ async fn the_built_agent_component_carries_the_descriptions() {
     let mock = common::mock().await;
     let tools = common::password_client(&mock).tools().await.expect("tools");
     let wasm = std::fs::read(sf_host::default_agent_component_path()).expect("agent component");
-    let docs = package_docs(&wasm).expect("a package-docs section");
+    let docs = salesforce_host::agent::package_docs(&wasm).expect("a package-docs section");
     let funcs = &docs["worlds"]["root"]["func_exports"];
     for tool in &tools {
         let name = tool.name.replace('_', "-");

@@ -152,6 +152,10 @@ pub async fn record(cli: &Cli, sobject: &str, op: Record<'_>) -> Result<(), Host
 /// `tools`: the catalog as MCP's `tools/list`. Listing needs no login: the
 /// catalog is part of the component, so a missing credential is no error.
 pub async fn tools(cli: &Cli) -> Result<(), HostError> {
+    if let Some(agent) = crate::agent::load(cli)? {
+        crate::agent::tools(&agent);
+        return Ok(());
+    }
     let placeholder =
         wit::Config::new(wit::Grant::ClientCredentials(wit::ClientCredentialsGrant {
             basic_auth: false,
@@ -166,6 +170,11 @@ pub async fn tools(cli: &Cli) -> Result<(), HostError> {
 
 /// `invoke NAME ARGUMENTS`: one tool, as an agent would call it.
 pub async fn invoke(cli: &Cli, name: &str, arguments: &str) -> Result<(), HostError> {
+    if let Some(agent) = crate::agent::load(cli)? {
+        let out = crate::agent::invoke(cli, &agent, name, &read_data(arguments)?).await?;
+        print_json(&out);
+        return Ok(());
+    }
     let out = client(cli)
         .await?
         .invoke(name, &read_data(arguments)?)

@@ -1,5 +1,6 @@
 //! `sf-host`: the connector component on the command line.
 
+mod agent;
 mod cli;
 mod commands;
 mod demo;
@@ -85,6 +86,13 @@ use sf_host::BUILTIN_COMPONENT;
 const BUILTIN_NAME: &str = "the built-in salesforce_connector.wasm";
 
 fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {
+    if agent::load(cli)?.is_some() {
+        return Err(HostError::Usage(
+            "--component is the agent component: it runs `tools` and `invoke`; the other \
+             commands take the connector"
+                .into(),
+        ));
+    }
     if let Some(cwasm) = &cli.conn.precompiled {
         return Ok(Arc::new(Connector::load_precompiled(cwasm)?));
     }

@@ -680,3 +680,39 @@ async fn the_password_is_asked_on_a_terminal_and_never_echoed() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("needs --password"), "{err}");
 }
+
+/// `--component` also takes the agent component: `tools` lists its
+/// functions, `invoke` calls one with the connection as its environment,
+/// and the connector's other commands say they need the connector.
+#[tokio::test(flavor = "multi_thread")]
+async fn sf_host_loads_the_agent_component_too() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    let agent = sf_host::default_agent_component_path();
+    let agent = agent.to_str().expect("a UTF-8 path");
+
+    let (code, out, err) = sf_host(&mock, &["--component", agent, "tools"]);
+    assert_eq!(code, 0, "{err}");
+    let listing: Value = serde_json::from_str(&out).expect("JSON");
+    let tools = listing["tools"].as_array().expect("tools");
+    assert_eq!(tools.len(), 19);
+    assert!(tools.iter().any(|t| t["name"] == "describe-sobject"
+        && t["description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Describe one object"))));
+
+    let soql = r#"{"soql": "SELECT Id, Name FROM Account LIMIT 2"}"#;
+    let (code, out, err) = sf_host(&mock, &["--component", agent, "invoke", "soql-query", soql]);
+    assert_eq!(code, 0, "{err}");
+    let page: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(page["records"].as_array().map(Vec::len), Some(2), "{page}");
+
+    let (code, _, err) = sf_host(
+        &mock,
+        &["--component", agent, "invoke", "describe-sobject", "{}"],
+    );
+    assert_eq!(code, 2, "a missing argument is a usage error: {err}");
+
+    let (code, _, err) = sf_host(&mock, &["--component", agent, "describe", "Account"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("agent component"), "{err}");
+}

@@ -17,7 +17,8 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-/// What one instance's store holds.
+/// What one instance's store holds (the connector's and the agent
+/// component's alike).
 pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
@@ -50,6 +51,24 @@ pub fn link_imports(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     clocks::monotonic_clock::add_to_linker::<_, WasiClocks>(linker, |t| t.clocks())?;
     random::random::add_to_linker::<_, WasiRandom>(linker, |t| t.random())?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
+}
+
+impl HostState {
+    /// A store's state: `wasi` is what the guest sees of WASI (the
+    /// connector: nothing; the agent component: its environment).
+    pub(crate) fn new(wasi: WasiCtx, egress: Egress, memory: crate::guards::MemoryLimit) -> Self {
+        HostState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            egress,
+            memory,
+        }
+    }
+
+    pub(crate) fn memory_limit(&mut self) -> &mut crate::guards::MemoryLimit {
+        &mut self.memory
+    }
 }
 
 impl WasiView for HostState {
@@ -305,13 +324,8 @@ impl Connector {
         egress: Egress,
         guards: Guards,
     ) -> Result<Instance<'_>, HostError> {
-        let state = HostState {
-            wasi: WasiCtx::builder().build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            egress,
-            memory: crate::guards::MemoryLimit::new(guards.max_memory, self.memory_peak.clone()),
-        };
+        let memory = crate::guards::MemoryLimit::new(guards.max_memory, self.memory_peak.clone());
+        let state = HostState::new(WasiCtx::builder().build(), egress, memory);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
         store.epoch_deadline_async_yield_and_update(1);

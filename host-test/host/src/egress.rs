@@ -12,6 +12,10 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 #[derive(Default, Debug)]
 pub struct Policy {
     allowed: RwLock<BTreeSet<String>>,
+    /// Also every origin the shared trust rule accepts as the instance of
+    /// this login origin (with these extra hosts): for a guest whose session
+    /// the host never sees, such as the agent component.
+    instances_of: RwLock<Option<(String, Vec<String>)>>,
 }
 
 /// `https://Host:443/x` -> `https://host`; `http://127.0.0.1:8080/` ->
@@ -43,8 +47,22 @@ impl Policy {
         }
     }
 
+    /// Allows `login_url`'s origin and every instance origin the trust rule
+    /// accepts for it ([`is_trusted_instance`]).
+    pub fn allow_instances_of(&self, login_url: &str, allowed_hosts: Vec<String>) {
+        self.allow(login_url);
+        if let Some(login) = origin_of(login_url) {
+            *self.instances_of.write().expect("policy lock") = Some((login, allowed_hosts));
+        }
+    }
+
     pub fn allows(&self, origin: &str) -> bool {
-        self.allowed.read().expect("policy lock").contains(origin)
+        if self.allowed.read().expect("policy lock").contains(origin) {
+            return true;
+        }
+        let rule = self.instances_of.read().expect("policy lock");
+        rule.as_ref()
+            .is_some_and(|(login, hosts)| is_trusted_instance(origin, Some(login), hosts))
     }
 
     pub fn origins(&self) -> Vec<String> {

@@ -20,58 +20,88 @@ pub enum HostError {
     /// Bad command-line or host configuration.
     #[error("{0}")]
     Usage(String),
+    /// A function of the agent component failed: the connector's typed
+    /// error as the JSON text the agent world returns.
+    #[error("{0}")]
+    Tool(String),
 }
 
 impl HostError {
     /// The CLI's exit code: 2 usage or config, 3 authentication, 4 API,
     /// 5 network or timeout, 6 denied by host policy, 1 anything else.
     pub fn exit_code(&self) -> i32 {
-        use wit::Error as E;
-        match self {
-            Self::Usage(_) | Self::Load(_) => 2,
-            Self::Trap(_) => 1,
-            Self::Component(e) => match e {
-                E::InvalidConfig(_) | E::InvalidRequest(_) => 2,
-                E::AuthenticationFailed(_)
-                | E::SessionExpired(_)
-                | E::SessionRefused(_)
-                | E::LoginRequired(_) => 3,
-                E::ApiError(_)
-                | E::MultipleChoices(_)
-                | E::RateLimited(_)
-                | E::UnexpectedResponse(_)
-                | E::ResponseTooLarge(_) => 4,
-                E::Transport(_) | E::Timeout(_) => 5,
-                E::Denied(_) => 6,
-            },
+        match self.kind() {
+            "usage" | "load" | "invalid_config" | "invalid_request" => 2,
+            "authentication_failed" | "session_expired" | "session_refused" | "login_required" => 3,
+            "api_error"
+            | "multiple_choices"
+            | "rate_limited"
+            | "unexpected_response"
+            | "response_too_large" => 4,
+            "transport" | "timeout" => 5,
+            "denied" => 6,
+            _ => 1,
         }
     }
 
     /// A stable snake_case name for `--json` output and logs.
     pub fn kind(&self) -> &'static str {
-        use wit::Error as E;
         match self {
             Self::Usage(_) => "usage",
             Self::Load(_) => "load",
             Self::Trap(_) => "trap",
-            Self::Component(e) => match e {
-                E::InvalidConfig(_) => "invalid_config",
-                E::InvalidRequest(_) => "invalid_request",
-                E::AuthenticationFailed(_) => "authentication_failed",
-                E::SessionExpired(_) => "session_expired",
-                E::SessionRefused(_) => "session_refused",
-                E::LoginRequired(_) => "login_required",
-                E::ApiError(_) => "api_error",
-                E::MultipleChoices(_) => "multiple_choices",
-                E::RateLimited(_) => "rate_limited",
-                E::Transport(_) => "transport",
-                E::Timeout(_) => "timeout",
-                E::UnexpectedResponse(_) => "unexpected_response",
-                E::Denied(_) => "denied",
-                E::ResponseTooLarge(_) => "response_too_large",
-            },
+            Self::Component(e) => component_kind(e),
+            Self::Tool(json) => {
+                let kind: Option<String> = serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(|k| k.replace('-', "_")));
+                KINDS
+                    .iter()
+                    .find(|k| Some(**k) == kind.as_deref())
+                    .copied()
+                    .unwrap_or("tool")
+            }
         }
     }
+}
+
+/// Every kind of the component's `error`, by its snake_case name.
+const KINDS: [&str; 14] = [
+    "invalid_config",
+    "invalid_request",
+    "authentication_failed",
+    "session_expired",
+    "session_refused",
+    "login_required",
+    "api_error",
+    "multiple_choices",
+    "rate_limited",
+    "transport",
+    "timeout",
+    "unexpected_response",
+    "denied",
+    "response_too_large",
+];
+
+fn component_kind(e: &wit::Error) -> &'static str {
+    use wit::Error as E;
+    let i = match e {
+        E::InvalidConfig(_) => 0,
+        E::InvalidRequest(_) => 1,
+        E::AuthenticationFailed(_) => 2,
+        E::SessionExpired(_) => 3,
+        E::SessionRefused(_) => 4,
+        E::LoginRequired(_) => 5,
+        E::ApiError(_) => 6,
+        E::MultipleChoices(_) => 7,
+        E::RateLimited(_) => 8,
+        E::Transport(_) => 9,
+        E::Timeout(_) => 10,
+        E::UnexpectedResponse(_) => 11,
+        E::Denied(_) => 12,
+        E::ResponseTooLarge(_) => 13,
+    };
+    KINDS[i]
 }
 
 /// The one sentence a person reads for a component error.

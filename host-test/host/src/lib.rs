@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod agent;
 pub mod bindings;
 pub mod client;
 pub mod code_cache;
@@ -28,6 +29,7 @@ pub mod guards;
 pub mod memory;
 pub mod send;
 
+pub use agent::{Agent, AgentTool};
 pub use bindings::{ops, tools, wit};
 pub use client::{get, parse_sfdx_url, Client, ClientOptions, SessionHook, PLAIN_QUERY};
 pub use connector::{Connector, Guards};
