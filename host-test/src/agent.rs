@@ -10,17 +10,20 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The agent component, when `--component` names one.
-pub fn load(cli: &Cli) -> Result<Option<Agent>, HostError> {
+/// The agent component's bytes, when `--component` names one (a check of
+/// its custom sections only: nothing is compiled).
+pub fn bytes(cli: &Cli) -> Result<Option<Vec<u8>>, HostError> {
     let Some(path) = &cli.conn.component else {
         return Ok(None);
     };
     let bytes = std::fs::read(path)
         .map_err(|e| HostError::Load(format!("cannot read {}: {e}", path.display())))?;
-    if !Agent::is_agent(&bytes) {
-        return Ok(None);
-    }
-    Agent::from_bytes(&bytes).map(Some)
+    Ok(Agent::is_agent(&bytes).then_some(bytes))
+}
+
+/// The agent component, compiled, when `--component` names one.
+pub fn load(cli: &Cli) -> Result<Option<Agent>, HostError> {
+    bytes(cli)?.map(|b| Agent::from_bytes(&b)).transpose()
 }
 
 /// `tools`: its functions in MCP's shape.

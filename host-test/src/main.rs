@@ -86,7 +86,7 @@ use sf_host::BUILTIN_COMPONENT;
 const BUILTIN_NAME: &str = "the built-in salesforce_connector.wasm";
 
 fn connector(cli: &Cli) -> Result<Arc<Connector>, HostError> {
-    if agent::load(cli)?.is_some() {
+    if agent::bytes(cli)?.is_some() {
         return Err(HostError::Usage(
             "--component is the agent component: it runs `tools` and `invoke`; the other \
              commands take the connector"
