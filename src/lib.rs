@@ -30,6 +30,7 @@ pub mod composite;
 pub mod config;
 pub mod error;
 pub mod expiry;
+pub mod guardrails;
 pub mod http;
 pub mod identity;
 pub mod limits;

@@ -2,7 +2,7 @@
 //! also read from its environment variable) and the commands.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use salesforce_host::{wit, HostError};
+use salesforce_host::{tools, wit, HostError};
 use serde::{Deserialize, Serialize};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -120,6 +120,23 @@ pub struct Connection {
     /// Extra CA certificate (PEM) to trust, e.g. the mock's ca_file.
     #[arg(long, env = "SF_CA_FILE", global = true)]
     pub ca_file: Option<PathBuf>,
+    /// Guardrail for `invoke` and `mcp`: every tool that writes refuses.
+    #[arg(long, env = "SF_READ_ONLY", global = true)]
+    pub read_only: bool,
+    /// Guardrail for `invoke` and `mcp`: the only objects a tool may reach,
+    /// comma-separated (e.g. Account,Contact); relationship paths and
+    /// subqueries count, and what cannot be decided is refused.
+    #[arg(
+        long = "allowed-objects",
+        env = "SF_ALLOWED_OBJECTS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub allowed_objects: Option<Vec<String>>,
+    /// Guardrail for `invoke` and `mcp`: the most rows one tool call returns
+    /// or writes.
+    #[arg(long, env = "SF_MAX_ROWS", global = true)]
+    pub max_rows: Option<u32>,
 }
 
 /// Hand-written so that `--help` or an error never prints a secret.
@@ -130,6 +147,7 @@ impl std::fmt::Debug for Connection {
             .field("login_url", &self.login_url)
             .field("grant", &self.grant)
             .field("username", &self.username)
+            .field("guardrails", &self.guardrails())
             .finish_non_exhaustive()
     }
 }
@@ -343,6 +361,15 @@ impl Connection {
     }
 
     /// The component config. `sfdx` is the component's parse of --sfdx-url.
+    /// The guardrails `invoke` and `mcp` run the tools within.
+    pub fn guardrails(&self) -> tools::Guardrails {
+        tools::Guardrails {
+            read_only: self.read_only,
+            allowed_objects: self.allowed_objects.clone(),
+            max_rows: self.max_rows,
+        }
+    }
+
     pub fn config(&self, sfdx: Option<wit::Config>) -> Result<wit::Config, HostError> {
         let grant = match (self.inferred_grant(), sfdx.as_ref()) {
             (GrantKind::RefreshToken, Some(parsed)) => parsed.grant.clone(),

@@ -177,7 +177,7 @@ pub async fn invoke(cli: &Cli, name: &str, arguments: &str) -> Result<(), HostEr
     }
     let out = client(cli)
         .await?
-        .invoke(name, &read_data(arguments)?)
+        .invoke_within(&cli.conn.guardrails(), name, &read_data(arguments)?)
         .await?;
     print_json(&out);
     Ok(())

@@ -199,7 +199,7 @@ async fn run(cli: Cli) -> Result<(), HostError> {
         }
         Command::Tools => commands::tools(&cli).await,
         Command::Invoke { name, arguments } => commands::invoke(&cli, name, arguments).await,
-        Command::Mcp => sf_host::mcp::serve(client(&cli).await?).await,
+        Command::Mcp => sf_host::mcp::serve(client(&cli).await?, cli.conn.guardrails()).await,
         Command::Precompile { out } => commands::precompile(&cli, out),
     }
 }

@@ -11,9 +11,9 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
-use salesforce_host::wit;
 use salesforce_host::Client;
 use salesforce_host::HostError;
+use salesforce_host::{tools, wit};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -34,17 +34,19 @@ pub async fn catalog(client: &Client) -> Result<Vec<Tool>, HostError> {
         .collect()
 }
 
-/// Serves MCP on stdin/stdout until the client closes stdin.
+/// Serves MCP on stdin/stdout until the client closes stdin, every tool
+/// within `guardrails`.
 ///
 /// The client logs in at the first `tools/call`, not here: an MCP client
 /// starts its servers when it starts, and a login failure at that moment
 /// only shows as "server disconnected", while as a tool result the user (and
 /// the model) read the reason. It also spares a login when no tool is called.
-pub async fn serve(client: Client) -> Result<(), HostError> {
+pub async fn serve(client: Client, guardrails: tools::Guardrails) -> Result<(), HostError> {
     let server = Server {
         tools: catalog(&client).await?,
         state: Mutex::new(State {
             client,
+            guardrails,
             refused: None,
         }),
     };
@@ -70,6 +72,7 @@ struct Server {
 
 struct State {
     client: Client,
+    guardrails: tools::Guardrails,
     /// The reason the org refused the login. Later calls get it again
     /// without a new attempt: the credentials cannot change before a
     /// restart, and repeated failed logins lock the Salesforce user out.
@@ -83,7 +86,11 @@ impl State {
         if let Some(reason) = &self.refused {
             return CallToolResult::error(vec![ContentBlock::text(reason.clone())]);
         }
-        match self.client.invoke(name, arguments).await {
+        match self
+            .client
+            .invoke_within(&self.guardrails, name, arguments)
+            .await
+        {
             Ok(json) => CallToolResult::success(vec![ContentBlock::text(json)]),
             Err(e) => {
                 let mut message = e.to_string();

@@ -161,6 +161,19 @@ pub fn session_in(s: wit::Session) -> Result<Session, Error> {
     })
 }
 
+/// The owner's guardrails; an empty allowlist allows nothing, as written.
+pub fn guardrails_in(
+    g: super::exports::salesforce::connector::tools::Guardrails,
+) -> crate::guardrails::Guardrails {
+    crate::guardrails::Guardrails {
+        read_only: g.read_only,
+        allowed_objects: g
+            .allowed_objects
+            .map(|list| crate::guardrails::Allowed::new(list.iter().map(String::as_str))),
+        max_rows: g.max_rows,
+    }
+}
+
 pub fn method_in(m: wit::Method) -> Method {
     match m {
         wit::Method::Get => Method::Get,

@@ -21,6 +21,7 @@ wit_bindgen::generate!({
     },
 });
 
+use crate::guardrails::Guardrails;
 use exports::salesforce::connector::connector::Guest;
 use exports::salesforce::connector::types as wit;
 
@@ -517,12 +518,35 @@ impl exports::salesforce::connector::tools::Guest for Component {
         name: String,
         arguments: String,
     ) -> Result<String, wit::Error> {
-        let session = convert::session_in(session).map_err(convert::error_out)?;
-        // A tool result goes to a language model: scrubbed like an error.
-        let redactor = crate::secret::Redactor::new().with_session(&session);
-        let mut http = wasi_http::WasiHttp::within(session.limits.deadline_ms);
-        crate::tools::invoke(&mut http, &session, &name, &arguments)
-            .map(|out| redactor.scrub(&out))
-            .map_err(|e| convert::error_out(e.redacted(&redactor)))
+        invoke(session, &Guardrails::default(), &name, &arguments)
     }
+
+    fn invoke_within(
+        session: wit::Session,
+        guardrails: exports::salesforce::connector::tools::Guardrails,
+        name: String,
+        arguments: String,
+    ) -> Result<String, wit::Error> {
+        invoke(
+            session,
+            &convert::guardrails_in(guardrails),
+            &name,
+            &arguments,
+        )
+    }
+}
+
+fn invoke(
+    session: wit::Session,
+    guardrails: &Guardrails,
+    name: &str,
+    arguments: &str,
+) -> Result<String, wit::Error> {
+    let session = convert::session_in(session).map_err(convert::error_out)?;
+    // A tool result goes to a language model: scrubbed like an error.
+    let redactor = crate::secret::Redactor::new().with_session(&session);
+    let mut http = wasi_http::WasiHttp::within(session.limits.deadline_ms);
+    crate::tools::invoke_within(&mut http, &session, guardrails, name, arguments)
+        .map(|out| redactor.scrub(&out))
+        .map_err(|e| convert::error_out(e.redacted(&redactor)))
 }

@@ -9,6 +9,7 @@ mod schema;
 
 use crate::collections::{self, Batch};
 use crate::error::Error;
+use crate::guardrails::Guardrails;
 use crate::http::{Method, Transport};
 use crate::query::QueryOptions;
 use crate::session::Session;
@@ -129,6 +130,18 @@ pub fn invoke(
     name: &str,
     arguments_json: &str,
 ) -> Result<String, Error> {
+    invoke_within(t, s, &Guardrails::default(), name, arguments_json)
+}
+
+/// [`invoke`] within the owner's guardrails: refused before anything is sent
+/// when it would break one, and its result screened on the way back.
+pub fn invoke_within(
+    t: &mut dyn Transport,
+    s: &Session,
+    guardrails: &Guardrails,
+    name: &str,
+    arguments_json: &str,
+) -> Result<String, Error> {
     let catalog = catalog();
     let tool = catalog
         .iter()
@@ -147,21 +160,28 @@ pub fn invoke(
             .map_err(|e| Error::request("arguments", format!("are not valid JSON ({e})")))?
     };
     schema::validate(&tool.input_schema, &args, "")?;
-    let out = match name {
-        "soql_query" | "soql_query_more" => run_query(t, s, name, &args)?,
-        "sosl_search" => json!({"searchRecords": parsed(org::search(t, s, arg(&args, "sosl"))?)}),
+    let args = guardrails.admit(t, s, name, args)?;
+    let mut out = run(t, s, name, &args)?;
+    guardrails.screen(name, &mut out)?;
+    Ok(out.to_string())
+}
+
+fn run(t: &mut dyn Transport, s: &Session, name: &str, args: &Value) -> Result<Value, Error> {
+    Ok(match name {
+        "soql_query" | "soql_query_more" => run_query(t, s, name, args)?,
+        "sosl_search" => json!({"searchRecords": parsed(org::search(t, s, arg(args, "sosl"))?)}),
         "get_record"
         | "get_record_by_external_id"
         | "create_record"
         | "update_record"
         | "upsert_record"
-        | "delete_record" => run_record(t, s, name, &args)?,
+        | "delete_record" => run_record(t, s, name, args)?,
         "create_records" | "update_records" | "upsert_records" | "delete_records" => {
-            run_collection(t, s, name, &args)?
+            run_collection(t, s, name, args)?
         }
-        "composite" => run_composite(t, s, &args)?,
+        "composite" => run_composite(t, s, args)?,
         "describe_global" | "describe_sobject" | "org_limits" | "current_user" | "api_versions" => {
-            run_org(t, s, name, &args)?
+            run_org(t, s, name, args)?
         }
         other => {
             return Err(Error::request(
@@ -169,8 +189,7 @@ pub fn invoke(
                 format!("tool `{other}` has no runner"),
             ))
         }
-    };
-    Ok(out.to_string())
+    })
 }
 
 /// `soql_query` (every page up to `max_records`) and `soql_query_more`.

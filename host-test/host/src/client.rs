@@ -500,6 +500,17 @@ impl Client {
         with_session!(self, "invoke"(name, arguments_json))
     }
 
+    /// Runs one tool within the owner's guardrails (read-only, allowed
+    /// objects, rows per call), enforced by the component.
+    pub async fn invoke_within(
+        &mut self,
+        guardrails: &tools::Guardrails,
+        name: &str,
+        arguments_json: &str,
+    ) -> Result<String, HostError> {
+        with_session!(self, "invoke-within"(guardrails, name, arguments_json))
+    }
+
     /// The tool catalog (no session needed).
     pub async fn tools(&self) -> Result<Vec<tools::Tool>, HostError> {
         let mut instance = self.instance().await?;

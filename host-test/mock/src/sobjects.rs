@@ -176,9 +176,12 @@ pub(crate) async fn describe(
         .fields
         .iter()
         .map(|f| {
-            let reference_to: Vec<&str> = match f.kind {
-                crate::data::Kind::Reference(t) => vec![t],
-                _ => vec![],
+            // A lookup's relationship is its field name without `Id`
+            // (`AccountId` -> `Account`), null on other fields (describe's
+            // Field type, SOAP API Developer Guide `DescribeSObjectResult`).
+            let (reference_to, relationship): (Vec<&str>, Option<&str>) = match f.kind {
+                crate::data::Kind::Reference(t) => (vec![t], f.name.strip_suffix("Id")),
+                _ => (vec![], None),
             };
             json!({
                 "name": f.name, "label": f.name, "type": f.kind.describe_type(),
@@ -186,13 +189,28 @@ pub(crate) async fn describe(
                 "nillable": !obj.required.contains(&f.name) && f.name != "Id",
                 "externalId": obj.external_ids.contains(&f.name),
                 "unique": obj.external_ids.contains(&f.name),
-                "referenceTo": reference_to,
+                "referenceTo": reference_to, "relationshipName": relationship,
             })
         })
         .collect();
     let mut body = summary(&v, obj);
     body["fields"] = json!(fields);
+    body["childRelationships"] = json!(child_relationships(obj));
     Ok(errors::json(StatusCode::OK, &body))
+}
+
+/// Every lookup of another object to `parent`, named as the mock's SOQL
+/// resolves child subqueries (`Contacts` on Account is Contact.AccountId).
+fn child_relationships(parent: &SObject) -> Vec<Value> {
+    SOBJECTS
+        .iter()
+        .flat_map(|child| child.fields.iter().map(move |f| (child, f)))
+        .filter(|(_, f)| matches!(f.kind, crate::data::Kind::Reference(t) if t == parent.name))
+        .map(|(child, f)| {
+            json!({"childSObject": child.name, "field": f.name,
+                   "relationshipName": child.label_plural, "cascadeDelete": false})
+        })
+        .collect()
 }
 
 // ---- create, and read/update/delete by id -----------------------------------
