@@ -310,3 +310,57 @@ async fn a_refused_login_is_reported_and_not_retried() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--private-key"));
 }
+
+/// The owner's guardrails, set in the MCP client's configuration (here the
+/// environment), hold whatever the model asks.
+#[tokio::test(flavor = "multi_thread")]
+async fn guardrails_from_the_configuration_hold_against_the_model() {
+    let mock = Mock::start(MockOptions::default()).await.unwrap();
+    let mut server = McpServer::start({
+        let mut c = support::sf_host(&mock);
+        c.env("SF_READ_ONLY", "true")
+            .env("SF_ALLOWED_OBJECTS", "Account")
+            .env("SF_MAX_ROWS", "2");
+        c
+    });
+    initialize(&mut server);
+    let found = server
+        .call(
+            "soql_query",
+            json!({"soql": "SELECT Name FROM Account", "max_records": 50}),
+        )
+        .json();
+    assert_eq!(
+        (&found["fetched"], &found["truncated"]),
+        (&json!(2), &json!(true))
+    );
+    let refusals = [
+        (
+            "create_record",
+            json!({"sobject": "Account", "fields": {"Name": "X"}}),
+            "read-only",
+        ),
+        (
+            "soql_query",
+            json!({"soql": "SELECT Name, (SELECT LastName FROM Contacts) FROM Account"}),
+            "`Contact`",
+        ),
+        (
+            "soql_query",
+            json!({"soql": "SELECT LastName FROM Contact"}),
+            "`Contact`",
+        ),
+    ];
+    for (tool, args, names) in refusals {
+        let refused = server.call(tool, args);
+        assert!(
+            refused.is_error && refused.text.contains(names),
+            "{tool}: {}",
+            refused.text
+        );
+        assert!(refused.text.contains("denied"), "{}", refused.text);
+    }
+    let (status, stdout, stderr) = server.finish();
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert_clean(&mock, &stdout);
+}
