@@ -14,51 +14,8 @@ struct Adapter;
 
 crate::bindings::export!(Adapter with_types_in crate::bindings);
 
-#[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
-
-/// A panic is a bug; trap rather than print (printing would import wasi:cli
-/// streams).
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    core::arch::wasm32::unreachable()
-}
-
-// `memcmp` and friends come from wasi-libc's static archive, as in the
-// connector; nothing of libc that imports WASI functions comes along.
-#[link(name = "c")]
-extern "C" {}
-
-/// The canonical ABI's allocator export, on the Rust allocator (as in the
-/// connector: wit-bindgen leaves it to wasi-libc's malloc on wasip2).
-///
-/// # Safety
-/// Called by the host with the canonical ABI's contract for `cabi_realloc`.
-#[no_mangle]
-unsafe extern "C" fn cabi_realloc(
-    old: *mut u8,
-    old_len: usize,
-    align: usize,
-    new_len: usize,
-) -> *mut u8 {
-    use alloc::alloc::{alloc, handle_alloc_error, realloc, Layout};
-    if new_len == 0 {
-        return align as *mut u8;
-    }
-    let layout = Layout::from_size_align_unchecked(new_len, align);
-    let ptr = match old_len {
-        0 => alloc(layout),
-        _ => realloc(
-            old,
-            Layout::from_size_align_unchecked(old_len, align),
-            new_len,
-        ),
-    };
-    if ptr.is_null() {
-        handle_alloc_error(layout);
-    }
-    ptr
-}
+// The allocator, panic handler, libc's memcmp and `cabi_realloc`.
+use salesforce_wasm_runtime as _;
 
 /// The session of this instance. A component instance runs one call at a
 /// time on one thread, so a `RefCell` is enough.
