@@ -17,7 +17,15 @@ fn main() {
         .parent()
         .expect("host-test sits in the workspace")
         .to_path_buf();
-    for input in ["src", "runtime", "agent", "wit", "Cargo.toml", "Cargo.lock"] {
+    for input in [
+        "src",
+        "runtime",
+        "kit",
+        "agent",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
     let target_dir = component_target_dir(&root);
