@@ -28,4 +28,5 @@ pub mod bindings {
     });
 }
 
+pub use bindings::salesforce::connector::tools::Tool;
 pub use bindings::salesforce::connector::types::{Error, FieldProblem};
