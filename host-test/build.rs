@@ -1,8 +1,9 @@
 //! Builds the components for wasm32-wasip2, so `cargo test` and
 //! `cargo run -p sf-host` always use the current source: the connector (the
-//! workspace's root package) and the agent component, its adapter (`agent/`)
-//! composed with it. Their paths reach the crate as `SF_COMPONENT_PATH` and
-//! `SF_AGENT_COMPONENT_PATH`.
+//! workspace's root package), the agent component (its adapter, `agent/`,
+//! composed with it) and the service component (`service/` composed with
+//! it). Their paths reach the crate as `SF_COMPONENT_PATH`,
+//! `SF_AGENT_COMPONENT_PATH` and `SF_SERVICE_COMPONENT_PATH`.
 
 #[path = "build/compose.rs"]
 mod compose;
@@ -17,7 +18,15 @@ fn main() {
         .parent()
         .expect("host-test sits in the workspace")
         .to_path_buf();
-    for input in ["src", "agent", "wit", "Cargo.toml", "Cargo.lock"] {
+    for input in [
+        "src",
+        "runtime",
+        "kit",
+        "agent",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
     let target_dir = component_target_dir(&root);
@@ -31,27 +40,44 @@ fn main() {
     }
     let built = target_dir.join("wasm32-wasip2/component");
     let connector = built.join("salesforce_connector.wasm");
-    let agent = built.join("salesforce_agent.wasm");
     let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let composed = compose::agent(
-        read(&built.join("salesforce_agent_adapter.wasm")),
-        read(&connector),
-        &root.join("wit"),
-    )
-    .unwrap_or_else(|e| panic!("composing the agent component: {e}"));
-    std::fs::write(&agent, composed).unwrap_or_else(|e| panic!("{}: {e}", agent.display()));
+    // (the composed file, its adapter, the composed world, the variable)
+    let composed = [
+        (
+            "salesforce_agent",
+            "salesforce_agent_adapter",
+            "salesforce-agent",
+            "SF_AGENT_COMPONENT_PATH",
+        ),
+        (
+            "salesforce_service",
+            "salesforce_service_adapter",
+            "salesforce-service",
+            "SF_SERVICE_COMPONENT_PATH",
+        ),
+    ];
+    let mut files = vec![connector.clone()];
+    for (file, adapter, world, variable) in composed {
+        let path = built.join(format!("{file}.wasm"));
+        let bytes = compose::plug(
+            read(&built.join(format!("{adapter}.wasm"))),
+            read(&connector),
+            &root.join("wit"),
+            world,
+        )
+        .unwrap_or_else(|e| panic!("composing {file}: {e}"));
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        println!("cargo:rustc-env={variable}={}", path.display());
+        files.push(path);
+    }
     println!("cargo:rustc-env=SF_COMPONENT_PATH={}", connector.display());
-    println!(
-        "cargo:rustc-env=SF_AGENT_COMPONENT_PATH={}",
-        agent.display()
-    );
     // Also where the README points people: `target/component/...`.
     if let Some(shared) = target_dir
         .parent()
         .map(|t| t.join("component/wasm32-wasip2/component"))
     {
         let _ = std::fs::create_dir_all(&shared);
-        for file in [&connector, &agent] {
+        for file in &files {
             let _ = std::fs::copy(file, shared.join(file.file_name().unwrap_or_default()));
         }
     }
@@ -97,6 +123,8 @@ fn component_build(root: &Path, target_dir: &Path) -> Command {
             "salesforce-connector",
             "-p",
             "salesforce-agent-adapter",
+            "-p",
+            "salesforce-service-adapter",
         ])
         .arg("--target-dir")
         .arg(target_dir)

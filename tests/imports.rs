@@ -62,6 +62,26 @@ fn imports_are_exactly_the_documented_minimum() {
     }
 }
 
+/// The service component (the connector composed with `service/`) adds
+/// `wasi:cli/environment` for its credentials, and nothing else; the
+/// export's request and response types are the `wasi:http/types` already
+/// imported.
+#[test]
+fn the_service_adds_only_the_environment() {
+    let wasm = std::fs::read(sf_host::default_service_component_path()).expect("service file");
+    let mut expected: Vec<String> = EXPECTED.iter().map(|s| s.to_string()).collect();
+    expected.push("wasi:cli/environment@0.2.12".into());
+    expected.sort();
+    assert_eq!(top_level_imports(&wasm), expected, "the service's imports");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/hosts.md"))
+        .expect("docs/hosts.md");
+    let row = doc
+        .lines()
+        .find(|l| l.starts_with("| `salesforce_service.wasm`"))
+        .expect("docs/hosts.md has a row for the service file");
+    assert!(row.contains("`wasi:cli/environment`"), "{row}");
+}
+
 #[test]
 fn host_links_nothing_beyond_the_list() {
     // A linker with only `link_imports` must refuse a component that wants

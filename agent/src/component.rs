@@ -1,124 +1,23 @@
-//! The component edge: the exported functions, the kept session, and the
-//! calls into the connector.
+//! The component edge: the exported functions, each the connector's tool of
+//! the same name, run in the adapter kit's kept session.
 
-use crate::bindings::salesforce::connector::connector::{authenticate, parse_sfdx_url, renew};
-use crate::bindings::salesforce::connector::tools::invoke;
-use crate::bindings::salesforce::connector::types::{Config, Error, Session};
-use crate::settings::{self, Env};
 use crate::tools::Args;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use salesforce_adapter_kit::{errors, session, Error};
 
 struct Adapter;
 
 crate::bindings::export!(Adapter with_types_in crate::bindings);
 
-#[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+// The allocator, panic handler, libc's memcmp and `cabi_realloc`.
+use salesforce_wasm_runtime as _;
 
-/// A panic is a bug; trap rather than print (printing would import wasi:cli
-/// streams).
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    core::arch::wasm32::unreachable()
-}
-
-// `memcmp` and friends come from wasi-libc's static archive, as in the
-// connector; nothing of libc that imports WASI functions comes along.
-#[link(name = "c")]
-extern "C" {}
-
-/// The canonical ABI's allocator export, on the Rust allocator (as in the
-/// connector: wit-bindgen leaves it to wasi-libc's malloc on wasip2).
-///
-/// # Safety
-/// Called by the host with the canonical ABI's contract for `cabi_realloc`.
-#[no_mangle]
-unsafe extern "C" fn cabi_realloc(
-    old: *mut u8,
-    old_len: usize,
-    align: usize,
-    new_len: usize,
-) -> *mut u8 {
-    use alloc::alloc::{alloc, handle_alloc_error, realloc, Layout};
-    if new_len == 0 {
-        return align as *mut u8;
-    }
-    let layout = Layout::from_size_align_unchecked(new_len, align);
-    let ptr = match old_len {
-        0 => alloc(layout),
-        _ => realloc(
-            old,
-            Layout::from_size_align_unchecked(old_len, align),
-            new_len,
-        ),
-    };
-    if ptr.is_null() {
-        handle_alloc_error(layout);
-    }
-    ptr
-}
-
-/// The session of this instance. A component instance runs one call at a
-/// time on one thread, so a `RefCell` is enough.
-struct Kept(RefCell<Option<Session>>);
-// SAFETY: wasm32 components are single-threaded; no reference escapes a call.
-unsafe impl Sync for Kept {}
-static SESSION: Kept = Kept(RefCell::new(None));
-
-/// The config from this call's environment (a host may change it between
-/// calls; reading it is cheap).
-fn config() -> Result<Config, Error> {
-    let env = Env::new(crate::bindings::wasi::cli::environment::get_environment());
-    let sfdx = match (settings::grant_kind(&env)?, env.get("SF_AUTH_URL")) {
-        ("sfdx-url", Some(url)) => Some(parse_sfdx_url(&url).map_err(|e| named(e, "SF_AUTH_URL"))?),
-        _ => None,
-    };
-    settings::config(&env, sfdx)
-}
-
-/// An `invalid-config` from the connector, naming the variable the user sets.
-fn named(e: Error, default: &str) -> Error {
-    match e {
-        Error::InvalidConfig(mut p) => {
-            p.field = settings::variable_of(&p.field).unwrap_or(default).into();
-            Error::InvalidConfig(p)
-        }
-        other => other,
-    }
-}
-
-/// The kept session, or a new one.
-fn session(config: &Config) -> Result<Session, Error> {
-    if let Some(s) = SESSION.0.borrow().as_ref() {
-        return Ok(s.clone());
-    }
-    let fresh = authenticate(config).map_err(|e| named(e, "SF_LOGIN_URL"))?;
-    *SESSION.0.borrow_mut() = Some(fresh.clone());
-    Ok(fresh)
-}
-
-/// Runs the connector's tool `name`; an expired session is renewed once and
-/// the call made again. A refused session is not renewed (the org said no).
-fn run(name: &str, args: Result<Args, Error>) -> Result<String, Error> {
-    let args = args?.text();
-    let config = config()?;
-    let current = session(&config)?;
-    match invoke(&current, name, &args) {
-        Err(Error::SessionExpired(_)) => {
-            *SESSION.0.borrow_mut() = None;
-            let renewed = renew(&config, &current)?;
-            *SESSION.0.borrow_mut() = Some(renewed.clone());
-            invoke(&renewed, name, &args)
-        }
-        other => other,
-    }
-}
-
-/// `run`, its error as the JSON text the agent world returns.
+/// Runs the connector's tool `name` in the kept session, its error as the
+/// JSON text the agent world returns.
 fn run_tool(name: &str, args: Result<Args, Error>) -> Result<String, String> {
-    run(name, args).map_err(|e| crate::errors::to_json(&e))
+    args.and_then(|a| session::invoke(name, &a.text()))
+        .map_err(|e| errors::to_json(&e))
 }
 
 fn ok(args: Args) -> Result<Args, Error> {

@@ -3,9 +3,9 @@
 //! the object (an absent option is left out, a `-json` parameter goes in as
 //! the JSON it holds).
 
-use crate::bindings::salesforce::connector::types::Error;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use salesforce_adapter_kit::{Error, FieldProblem};
 use serde_json::{Map, Value};
 
 /// The arguments object being built.
@@ -40,12 +40,10 @@ impl Args {
     pub fn json(mut self, key: &str, text: &str) -> Result<Self, Error> {
         let value: Value = serde_json::from_str(text).map_err(|_| {
             let param = alloc::format!("{}-json", key.replace('_', "-"));
-            Error::InvalidRequest(
-                crate::bindings::salesforce::connector::types::FieldProblem {
-                    message: alloc::format!("`{param}` must be JSON text"),
-                    field: param,
-                },
-            )
+            Error::InvalidRequest(FieldProblem {
+                message: alloc::format!("`{param}` must be JSON text"),
+                field: param,
+            })
         })?;
         self.0.insert(key.to_string(), value);
         Ok(self)

@@ -1,15 +1,22 @@
-//! The agent component: the adapter plugged with the unchanged connector
-//! (wac's `plug`, as `wac plug` does), and the agent world's doc comments as
-//! a `package-docs` section so that hosts listing tools (Wassette) show them.
+//! A composed component (the agent, the service): an adapter plugged with
+//! the unchanged connector (wac's `plug`, as `wac plug` does), and its
+//! world's doc comments as a `package-docs` section so that hosts listing
+//! tools (Wassette) show them.
 
 use std::path::Path;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
 
-/// `adapter` with every import the connector exports satisfied by it.
-pub fn agent(adapter: Vec<u8>, connector: Vec<u8>, wit: &Path) -> Result<Vec<u8>, String> {
+/// `adapter` with every import the connector exports satisfied by it, and
+/// the docs of `world` (in `wit`), the composed component's world.
+pub fn plug(
+    adapter: Vec<u8>,
+    connector: Vec<u8>,
+    wit: &Path,
+    world: &str,
+) -> Result<Vec<u8>, String> {
     let mut graph = CompositionGraph::new();
-    let socket = Package::from_bytes("salesforce:agent-adapter", None, adapter, graph.types_mut())
+    let socket = Package::from_bytes("salesforce:adapter", None, adapter, graph.types_mut())
         .map_err(|e| format!("the adapter: {e:#}"))?;
     let socket = graph.register_package(socket).map_err(|e| e.to_string())?;
     let plug = Package::from_bytes("salesforce:connector", None, connector, graph.types_mut())
@@ -24,13 +31,9 @@ pub fn agent(adapter: Vec<u8>, connector: Vec<u8>, wit: &Path) -> Result<Vec<u8>
         })
         .map_err(|e| format!("encode: {}", chain(&e)))?;
     if debug {
-        let _ = std::fs::write("/tmp/agent-unvalidated.wasm", &bytes);
+        let _ = std::fs::write(format!("/tmp/{world}-unvalidated.wasm"), &bytes);
     }
-    push_custom_section(
-        &mut bytes,
-        "package-docs",
-        &package_docs(wit, "salesforce-agent")?,
-    );
+    push_custom_section(&mut bytes, "package-docs", &package_docs(wit, world)?);
     Ok(bytes)
 }
 

@@ -23,3 +23,10 @@ pub fn default_component_path() -> std::path::PathBuf {
 pub fn default_agent_component_path() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("SF_AGENT_COMPONENT_PATH"))
 }
+
+/// Where `build.rs` put the service component: the adapter (`service/`)
+/// composed with the connector, a `wasi:http/incoming-handler` serving the
+/// tools over HTTP.
+pub fn default_service_component_path() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("SF_SERVICE_COMPONENT_PATH"))
+}

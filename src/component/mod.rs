@@ -27,56 +27,8 @@ use exports::salesforce::connector::types as wit;
 
 struct Component;
 
-// Without std there is no libc malloc: dlmalloc over linear memory, as std
-// itself uses on wasm32-unknown-unknown.
-#[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
-
-/// Every input is validated into a typed error, so a panic is a bug; trap
-/// rather than print (printing would import wasi:cli).
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    core::arch::wasm32::unreachable()
-}
-
-// compiler_builtins leaves `memcmp` (slice and `str` comparison) to libc on
-// this target. Linking wasi-libc's static archive takes just that object;
-// nothing of libc that imports WASI functions comes along.
-#[link(name = "c")]
-extern "C" {}
-
-/// The canonical ABI's allocator export. wit-bindgen leaves it to wasi-libc
-/// on wasip2, which would allocate with libc's malloc; route it to the Rust
-/// allocator instead, which owns the argument strings and lists afterwards.
-///
-/// # Safety
-/// Called by the host with the canonical ABI's contract for `cabi_realloc`.
-#[no_mangle]
-unsafe extern "C" fn cabi_realloc(
-    old: *mut u8,
-    old_len: usize,
-    align: usize,
-    new_len: usize,
-) -> *mut u8 {
-    use alloc::alloc::{alloc, handle_alloc_error, realloc, Layout};
-    if new_len == 0 {
-        // A zero-sized list: any aligned non-null pointer will do.
-        return align as *mut u8;
-    }
-    let ptr = if old_len == 0 {
-        alloc(Layout::from_size_align_unchecked(new_len, align))
-    } else {
-        realloc(
-            old,
-            Layout::from_size_align_unchecked(old_len, align),
-            new_len,
-        )
-    };
-    if ptr.is_null() {
-        handle_alloc_error(Layout::from_size_align_unchecked(new_len, align));
-    }
-    ptr
-}
+// The allocator, panic handler, libc's memcmp and `cabi_realloc`.
+use salesforce_wasm_runtime as _;
 
 /// The deadline a config asks for (its own check reports a bad value).
 fn deadline_of(config: &crate::config::Config) -> u32 {

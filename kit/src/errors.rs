@@ -1,13 +1,19 @@
-//! The connector's typed error as JSON text: the agent world's functions
-//! return errors as strings (hosts that make functions tools show them to a
-//! model as they are), and the kind and every field stay in them.
+//! The connector's typed error as JSON: the agent world's functions return
+//! errors as strings (hosts that make functions tools show them to a model
+//! as they are), the HTTP service answers them as bodies; the kind and every
+//! field stay in them.
 
 use crate::bindings::salesforce::connector::types::Error;
 use alloc::string::{String, ToString};
 use serde_json::{json, Value};
 
-/// `{"error": kind, ...the variant's fields}`.
+/// `{"error": kind, ...the variant's fields}` as text.
 pub fn to_json(e: &Error) -> String {
+    to_value(e).to_string()
+}
+
+/// `{"error": kind, ...the variant's fields}`.
+pub fn to_value(e: &Error) -> Value {
     let (kind, detail) = match e {
         Error::InvalidConfig(p) => (
             "invalid-config",
@@ -53,7 +59,7 @@ pub fn to_json(e: &Error) -> String {
     if let (Value::Object(out), Value::Object(detail)) = (&mut out, detail) {
         out.extend(detail);
     }
-    out.to_string()
+    out
 }
 
 #[cfg(test)]
