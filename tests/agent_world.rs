@@ -23,9 +23,13 @@ const HEAD: &str = "\
 /// `SF_INSTANCE_URL`, `SF_GRANT`, `SF_API_VERSION`), never from arguments:
 /// no parameter and no result carries a secret or a session. The session is
 /// kept for as long as the host keeps the instance, and renewed once when it
-/// expires. A result is JSON text; an error is JSON text too, with the
-/// connector's typed error in it: `{\"error\": \"invalid-config\", \"field\":
-/// \"SF_USERNAME\", \"message\": ...}` (kinds as in the connector's `error`).
+/// expires. The owner's guardrails come from the environment too:
+/// `SF_READ_ONLY=true` refuses every write, `SF_ALLOWED_OBJECTS=Account,Contact`
+/// refuses any other object (relationship paths and subqueries included),
+/// `SF_MAX_ROWS` caps the rows of one call. A result is JSON text; an error
+/// is JSON text too, with the connector's typed error in it: `{\"error\":
+/// \"invalid-config\", \"field\": \"SF_USERNAME\", \"message\": ...}` (kinds
+/// as in the connector's `error`; a guardrail's refusal is `denied`).
 world salesforce-agent {
     import wasi:cli/environment@0.2.12;
     import wasi:http/outgoing-handler@0.2.12;

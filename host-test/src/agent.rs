@@ -110,6 +110,12 @@ fn environment(c: &Connection) -> Result<Vec<(String, String)>, HostError> {
         ("SF_TIMEOUT_MS", number(c.timeout_ms.map(u64::from))),
         ("SF_DEADLINE_MS", number(c.deadline_ms.map(u64::from))),
         ("SF_MAX_RESPONSE_BYTES", number(c.max_response_bytes)),
+        ("SF_READ_ONLY", c.read_only.then(|| "true".to_string())),
+        (
+            "SF_ALLOWED_OBJECTS",
+            c.allowed_objects.as_ref().map(|l| l.join(",")),
+        ),
+        ("SF_MAX_ROWS", number(c.max_rows.map(u64::from))),
     ];
     Ok(vars
         .into_iter()

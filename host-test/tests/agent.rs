@@ -187,3 +187,79 @@ fn the_tools_are_the_functions_with_their_descriptions_and_schemas() {
     assert_eq!(schema["properties"]["max-records"]["type"], "integer");
     assert_eq!(agent.tools().len(), 19);
 }
+
+/// The owner's guardrails arrive in the environment, as Wassette's secrets
+/// do, and hold whatever the model asks.
+#[tokio::test(flavor = "multi_thread")]
+async fn guardrails_in_the_environment_hold() {
+    let mock = Mock::start(MockOptions::default()).await.expect("mock");
+    let agent = agent();
+    let mut env = credentials(&mock);
+    env.extend([
+        ("SF_READ_ONLY".into(), "true".into()),
+        ("SF_ALLOWED_OBJECTS".into(), "Account".into()),
+        ("SF_MAX_ROWS".into(), "2".into()),
+    ]);
+    let run = async |name: &str, args: Value| {
+        let out = agent
+            .call(
+                name,
+                &args,
+                &env,
+                egress(&mock.http_url()),
+                Guards::default(),
+            )
+            .await;
+        json_of(out)
+    };
+    let page = run(
+        "soql-query",
+        json!({"soql": "SELECT Name FROM Account", "max-records": 10}),
+    )
+    .await
+    .expect("a query of Account");
+    assert_eq!(
+        (&page["fetched"], &page["truncated"]),
+        (&json!(2), &json!(true))
+    );
+    let refusals = [
+        (
+            "create-record",
+            json!({"sobject": "Account", "fields-json": "{\"Name\": \"X\"}"}),
+            "SF_READ_ONLY",
+        ),
+        (
+            "soql-query",
+            json!({"soql": "SELECT Name, (SELECT LastName FROM Contacts) FROM Account"}),
+            "`Contact`",
+        ),
+        (
+            "soql-query",
+            json!({"soql": "SELECT Account.Name FROM Contact"}),
+            "`Contact`",
+        ),
+    ];
+    for (name, args, says) in refusals {
+        let err = run(name, args).await.expect_err("refused");
+        assert_eq!(err["error"], "denied", "{err}");
+        assert!(err.to_string().contains(says), "{name}: {err}");
+    }
+    env.retain(|(k, _)| k != "SF_MAX_ROWS");
+    env.push(("SF_MAX_ROWS".into(), "none".into()));
+    let err = json_of(
+        agent
+            .call(
+                "org-limits",
+                &json!({}),
+                &env,
+                egress(&mock.http_url()),
+                Guards::default(),
+            )
+            .await,
+    )
+    .expect_err("a bad guardrail is refused");
+    assert_eq!(
+        (err["error"].as_str(), err["field"].as_str()),
+        (Some("invalid-config"), Some("SF_MAX_ROWS"))
+    );
+}

@@ -66,6 +66,12 @@ async def main(wassette, component_id, host):
                 session, "create-record", {"sobject": "Account", "fields-json": fields}
             )
             doc["describe"] = await call(session, "describe-sobject", {"sobject": "Account"})
+            # The owner allowed Account only (a secret): Contact is refused.
+            doc["guarded"] = await call(
+                session,
+                "soql-query",
+                {"soql": "SELECT LastName FROM Contact", "max-records": None, "include-deleted": None},
+            )
             doc["revoke"] = await call(
                 session,
                 "revoke-network-permission",

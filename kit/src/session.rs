@@ -3,7 +3,7 @@
 //! instance, and renewed once when the org says it expired.
 
 use crate::bindings::salesforce::connector::connector::{authenticate, parse_sfdx_url, renew};
-use crate::bindings::salesforce::connector::tools::invoke as connector_invoke;
+use crate::bindings::salesforce::connector::tools::invoke_within;
 use crate::bindings::salesforce::connector::types::{Config, Error, Session};
 use crate::settings::{self, Env};
 use alloc::string::String;
@@ -16,15 +16,19 @@ struct Kept(RefCell<Option<Session>>);
 unsafe impl Sync for Kept {}
 static SESSION: Kept = Kept(RefCell::new(None));
 
-/// The config from this call's environment (a host may change it between
-/// calls; reading it is cheap).
-pub fn config() -> Result<Config, Error> {
-    let env = Env::new(crate::bindings::wasi::cli::environment::get_environment());
-    let sfdx = match (settings::grant_kind(&env)?, env.get("SF_AUTH_URL")) {
+/// This call's environment (a host may change it between calls; reading it
+/// is cheap).
+fn environment() -> Env {
+    Env::new(crate::bindings::wasi::cli::environment::get_environment())
+}
+
+/// The config from the environment.
+pub fn config(env: &Env) -> Result<Config, Error> {
+    let sfdx = match (settings::grant_kind(env)?, env.get("SF_AUTH_URL")) {
         ("sfdx-url", Some(url)) => Some(parse_sfdx_url(&url).map_err(|e| named(e, "SF_AUTH_URL"))?),
         _ => None,
     };
-    settings::config(&env, sfdx)
+    settings::config(env, sfdx)
 }
 
 /// An `invalid-config` from the connector, naming the variable the user sets.
@@ -48,12 +52,17 @@ fn session(config: &Config) -> Result<Session, Error> {
     Ok(fresh)
 }
 
-/// Runs the connector's tool `name` with `arguments` (a JSON object's text);
-/// an expired session is renewed once and the call made again. A refused
-/// session is not renewed (the org said no).
+/// Runs the connector's tool `name` with `arguments` (a JSON object's text)
+/// within the environment's guardrails; an expired session is renewed once
+/// and the call made again. A refused session is not renewed (the org said
+/// no).
 pub fn invoke(name: &str, arguments: &str) -> Result<String, Error> {
-    let config = config()?;
+    let env = environment();
+    let guardrails = settings::guardrails(&env)?;
+    let config = config(&env)?;
     let current = session(&config)?;
+    let connector_invoke =
+        |s: &Session, name: &str, arguments: &str| invoke_within(s, &guardrails, name, arguments);
     match connector_invoke(&current, name, arguments) {
         Err(Error::SessionExpired(_)) => {
             *SESSION.0.borrow_mut() = None;

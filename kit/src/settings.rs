@@ -3,6 +3,7 @@
 //! malformed variable is an `invalid-config` error naming the variable; no
 //! message ever carries a value.
 
+use crate::bindings::salesforce::connector::tools::Guardrails;
 use crate::bindings::salesforce::connector::types::{
     AccessTokenGrant, ClientCredentialsGrant, Config, Error, FieldProblem, Grant, JwtBearerGrant,
     PasswordGrant, RefreshTokenGrant,
@@ -140,6 +141,62 @@ pub fn config(env: &Env, sfdx: Option<Config>) -> Result<Config, Error> {
     })
 }
 
+/// The owner's guardrails: `SF_READ_ONLY` (true/false, 1/0, yes/no),
+/// `SF_ALLOWED_OBJECTS` (comma-separated API names), `SF_MAX_ROWS` (at
+/// least 1). Unset means not limited; a malformed one is refused rather than
+/// read as "no limit".
+pub fn guardrails(env: &Env) -> Result<Guardrails, Error> {
+    let read_only = match env
+        .get("SF_READ_ONLY")
+        .map(|v| v.trim().to_ascii_lowercase())
+    {
+        None => false,
+        Some(v) if matches!(v.as_str(), "true" | "1" | "yes") => true,
+        Some(v) if matches!(v.as_str(), "false" | "0" | "no") => false,
+        Some(_) => {
+            return Err(invalid(
+                "SF_READ_ONLY",
+                "SF_READ_ONLY must be true or false",
+            ))
+        }
+    };
+    let allowed_objects = match env.get("SF_ALLOWED_OBJECTS") {
+        None => None,
+        Some(list) => Some(object_names(&list)?),
+    };
+    let max_rows = match env.number::<u32>("SF_MAX_ROWS")? {
+        Some(0) => return Err(invalid("SF_MAX_ROWS", "SF_MAX_ROWS must be at least 1")),
+        n => n,
+    };
+    Ok(Guardrails {
+        read_only,
+        allowed_objects,
+        max_rows,
+    })
+}
+
+/// `Account, Contact` as API names; anything else is refused, so a typo can
+/// never widen or empty the list unnoticed.
+fn object_names(list: &str) -> Result<Vec<String>, Error> {
+    let names: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    let api_name = |n: &String| {
+        n.starts_with(|c: char| c.is_ascii_alphabetic())
+            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    match names.is_empty() || !names.iter().all(api_name) {
+        true => Err(invalid(
+            "SF_ALLOWED_OBJECTS",
+            "SF_ALLOWED_OBJECTS must list object API names separated by commas, e.g. Account,Contact",
+        )),
+        false => Ok(names),
+    }
+}
+
 /// The variable behind a config field the connector refused, so its error
 /// names what the user sets.
 pub fn variable_of(field: &str) -> Option<&'static str> {
@@ -229,6 +286,36 @@ mod tests {
                     assert!(!p.message.contains(secret) && p.message.contains(variable));
                 }
                 other => panic!("{vars:?}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
+
+    #[test]
+    fn guardrails_are_read_strictly() {
+        let g = guardrails(&env(&[
+            ("SF_READ_ONLY", "Yes"),
+            ("SF_ALLOWED_OBJECTS", " Account, Invoice__c ,"),
+            ("SF_MAX_ROWS", "200"),
+        ]))
+        .unwrap_or_else(|_| panic!("guardrails"));
+        assert!(g.read_only);
+        assert_eq!(
+            g.allowed_objects,
+            Some(vec!["Account".into(), "Invoice__c".into()])
+        );
+        assert_eq!(g.max_rows, Some(200));
+        let none = guardrails(&env(&[])).unwrap_or_else(|_| panic!("none"));
+        assert!(!none.read_only && none.allowed_objects.is_none() && none.max_rows.is_none());
+        for (name, value) in [
+            ("SF_READ_ONLY", "sure"),
+            ("SF_ALLOWED_OBJECTS", ","),
+            ("SF_ALLOWED_OBJECTS", "Account;Contact"),
+            ("SF_MAX_ROWS", "0"),
+            ("SF_MAX_ROWS", "lots"),
+        ] {
+            match guardrails(&env(&[(name, value)])) {
+                Err(Error::InvalidConfig(p)) => assert_eq!(p.field, name),
+                _ => panic!("{name}={value} is refused"),
             }
         }
     }

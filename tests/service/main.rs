@@ -372,3 +372,49 @@ async fn a_reused_instance_keeps_its_session() {
         "one login for the reused instance"
     );
 }
+
+/// The owner's guardrails in the server's environment: a refusal is 403
+/// with the typed `denied`, and a row cap cuts the answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn guardrails_in_the_environment_answer_403() {
+    let wasmtime = wasmtime();
+    let mock = common::mock().await;
+    let mut vars = credentials(&mock);
+    vars.extend([
+        ("SF_READ_ONLY", "true".to_string()),
+        ("SF_ALLOWED_OBJECTS", "Account".to_string()),
+        ("SF_MAX_ROWS", "2".to_string()),
+    ]);
+    let server = Server::start(&wasmtime, &vars, &[]);
+    let page = server.request(
+        "POST",
+        "/tools/soql_query",
+        Some(r#"{"soql": "SELECT Name FROM Account"}"#),
+    );
+    assert_eq!(page.status, 200, "{page:?}");
+    assert_eq!(page.json()["fetched"], 2);
+    for body in [
+        r#"{"soql": "SELECT Name, Account.Name FROM Contact"}"#,
+        r#"{"soql": "SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Opportunity)"}"#,
+    ] {
+        let a = server.request("POST", "/tools/soql_query", Some(body));
+        assert_eq!(
+            (a.status, a.json()["error"].as_str()),
+            (403, Some("denied")),
+            "{a:?}"
+        );
+    }
+    let write = server.request(
+        "POST",
+        "/tools/create_record",
+        Some(r#"{"sobject": "Account", "fields": {"Name": "X"}}"#),
+    );
+    assert_eq!(write.status, 403, "{write:?}");
+    assert!(
+        write.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SF_READ_ONLY"),
+        "{write:?}"
+    );
+}

@@ -102,6 +102,8 @@ async fn wassette_serves_the_agent_component_with_our_descriptions_and_its_grant
         format!("SF_USERNAME={}", c.username),
         format!("SF_PASSWORD={}", c.password),
         format!("SF_SECURITY_TOKEN={}", c.security_token),
+        // The owner's guardrail, set the same way.
+        "SF_ALLOWED_OBJECTS=Account".to_string(),
     ];
     run(wassette_cli(&wassette, state.path())
         .args(["secret", "set", ID])
@@ -168,11 +170,17 @@ async fn wassette_serves_the_agent_component_with_our_descriptions_and_its_grant
         "{created}"
     );
     assert_eq!(ok_json(&doc["describe"])["name"], "Account");
+    let guarded = doc["guarded"].to_string();
+    assert!(
+        guarded.contains("denied") && guarded.contains("`Contact`") && !guarded.contains("\"ok\""),
+        "the allowlist holds in Wassette: {guarded}"
+    );
 
     // Wassette makes a new instance for every call, so each call that
     // reached the org logged in (api-versions, the query, the create, the
-    // describe); the adapter keeps a session only as long as its instance.
-    assert_eq!(mock.token_requests(), 4, "one login per call in Wassette");
+    // describe, the refused query, whose check reads the org's describe);
+    // the adapter keeps a session only as long as its instance.
+    assert_eq!(mock.token_requests(), 5, "one login per call in Wassette");
 
     // With the grant revoked, the next call is denied by Wassette's policy.
     let after = doc["after-revoke"].to_string();
