@@ -62,24 +62,35 @@ fn imports_are_exactly_the_documented_minimum() {
     }
 }
 
-/// The service component (the connector composed with `service/`) adds
-/// `wasi:cli/environment` for its credentials, and nothing else; the
-/// export's request and response types are the `wasi:http/types` already
-/// imported.
+/// The composed files (the connector with `agent/`, and with `service/`)
+/// add `wasi:cli/environment` for their credentials, and nothing else; the
+/// service's export uses the `wasi:http/types` already imported. Read from
+/// the built binaries, and each has its row in docs/hosts.md.
 #[test]
-fn the_service_adds_only_the_environment() {
-    let wasm = std::fs::read(sf_host::default_service_component_path()).expect("service file");
+fn the_composed_files_add_only_the_environment() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/hosts.md"))
+        .expect("docs/hosts.md");
     let mut expected: Vec<String> = EXPECTED.iter().map(|s| s.to_string()).collect();
     expected.push("wasi:cli/environment@0.2.12".into());
     expected.sort();
-    assert_eq!(top_level_imports(&wasm), expected, "the service's imports");
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/hosts.md"))
-        .expect("docs/hosts.md");
-    let row = doc
-        .lines()
-        .find(|l| l.starts_with("| `salesforce_service.wasm`"))
-        .expect("docs/hosts.md has a row for the service file");
-    assert!(row.contains("`wasi:cli/environment`"), "{row}");
+    for (path, file) in [
+        (
+            sf_host::default_agent_component_path(),
+            "salesforce_agent.wasm",
+        ),
+        (
+            sf_host::default_service_component_path(),
+            "salesforce_service.wasm",
+        ),
+    ] {
+        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(top_level_imports(&wasm), expected, "{file}'s imports");
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{file}`")))
+            .unwrap_or_else(|| panic!("docs/hosts.md has a row for {file}"));
+        assert!(row.contains("`wasi:cli/environment`"), "{row}");
+    }
 }
 
 #[test]
