@@ -25,6 +25,7 @@ mod prelude {
     pub use alloc::{format, vec};
 }
 
+pub mod bulk;
 pub mod collections;
 pub mod composite;
 pub mod config;
