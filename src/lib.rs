@@ -32,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod expiry;
 pub mod guardrails;
+pub mod gzip;
 pub mod http;
 pub mod identity;
 pub mod limits;

@@ -402,7 +402,7 @@ pub fn execute_redacted(
 ) -> Result<CallResponse, Error> {
     let http = build(session, req)?;
     let resp = crate::retry::send(transport, &http, &session.limits.retry)?;
-    interpret(resp, redactor)
+    interpret(crate::gzip::decode(resp, http.max_body)?, redactor)
 }
 
 /// A JSON answer and the `Sforce-Limit-Info` that came with it.

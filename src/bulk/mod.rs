@@ -210,6 +210,7 @@ pub fn ingest_results(
         format!("{}/{leaf}/", job_path(s, JobKind::Ingest, job_id)?),
     );
     req.headers.push(("accept".into(), "text/csv".into()));
+    req.headers.push(("accept-encoding".into(), "gzip".into()));
     Ok(rest::execute(t, s, &req)?.body)
 }
 
@@ -255,6 +256,7 @@ pub fn query_results(
         format!("{}/results", job_path(s, JobKind::Query, job_id)?),
     );
     req.headers.push(("accept".into(), "text/csv".into()));
+    req.headers.push(("accept-encoding".into(), "gzip".into()));
     if let Some(n) = max_records {
         req.query.push(("maxRecords".into(), n.to_string()));
     }

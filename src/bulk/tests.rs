@@ -34,7 +34,10 @@ fn an_upload_is_sent_once_even_when_the_server_fails() {
         answer(201, "text/plain", "", &[]),
     ]);
     let err = upload_job_data(&mut t, &fixture(), JOB, "Name\nAcme\n").unwrap_err();
-    assert!(matches!(err, Error::Unexpected { status: 503, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Unexpected { status: 503, .. }),
+        "{err:?}"
+    );
     assert_eq!(t.sent, 1, "a second PUT would fail the job with INVALIDJOB");
     assert_eq!(
         t.paths[0],
