@@ -3,6 +3,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+mod bulk;
 mod convert;
 mod wasi_http;
 
@@ -203,7 +204,7 @@ mod operations {
     }
 
     /// Runs `op` with a validated session over wasi:http.
-    fn with<T>(
+    pub(super) fn with<T>(
         s: wit::Session,
         op: impl FnOnce(&mut WasiHttp, &Session) -> Result<T, Error>,
     ) -> Result<T, wit::Error> {

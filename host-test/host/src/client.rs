@@ -40,6 +40,8 @@ macro_rules! with_session {
     }};
 }
 
+mod bulk;
+
 /// Called with every session the client starts keeping (a login or a
 /// renewal), so a host can store it; with refresh-token rotation the stored
 /// refresh token must be replaced before it is needed again.

@@ -30,7 +30,7 @@ pub mod memory;
 pub mod send;
 
 pub use agent::{Agent, AgentTool};
-pub use bindings::{ops, tools, wit};
+pub use bindings::{bulk, ops, tools, wit};
 pub use client::{get, parse_sfdx_url, Client, ClientOptions, SessionHook, PLAIN_QUERY};
 pub use connector::{Connector, Guards};
 pub use error::HostError;
