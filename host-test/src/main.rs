@@ -1,6 +1,7 @@
 //! `sf-host`: the connector component on the command line.
 
 mod agent;
+mod bulk;
 mod cli;
 mod commands;
 mod demo;
@@ -177,6 +178,7 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             max,
         } => query::run(&cli, soql, *all, *format, *max).await,
         Command::Describe { sobject } => commands::describe(&cli, sobject.as_deref()).await,
+        Command::Bulk(command) => bulk::run(&cli, command).await,
         Command::Get {
             sobject,
             id,
