@@ -231,6 +231,8 @@ struct Table {
     sobject: &'static SObject,
     records: Vec<Record>,
     by_id: HashMap<String, usize>,
+    /// Ids issued so far: rows can be purged, so not `records.len()`.
+    issued: usize,
 }
 
 /// Cloneable so allOrNone requests can snapshot it and roll back.
@@ -395,6 +397,26 @@ impl Store {
         Ok(())
     }
 
+    /// Hard delete: the row is gone, for `queryAll` too (Bulk API 2.0
+    /// `hardDelete` "bypasses the Recycle Bin" [S-CREATE]).
+    pub(crate) fn purge(&mut self, sobject: &SObject, id: &str) -> Result<(), ApiError> {
+        let full_id = match self.get(sobject, id) {
+            None => return Err(errors::not_found()),
+            Some(r) if r.deleted => return Err(entity_deleted()),
+            Some(r) => r.id.clone(),
+        };
+        if let Some(t) = self.table_mut(sobject) {
+            t.records.retain(|r| r.id != full_id);
+            t.by_id = t
+                .records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.id[..15].to_string(), i))
+                .collect();
+        }
+        Ok(())
+    }
+
     fn check_unique(
         &self,
         sobject: &SObject,
@@ -430,7 +452,8 @@ impl Store {
         let Some(table) = self.table_mut(sobject) else {
             return String::new();
         };
-        let id = make_id(sobject, table.records.len() + 1);
+        table.issued += 1;
+        let id = make_id(sobject, table.issued);
         table
             .by_id
             .insert(id[..15].to_string(), table.records.len());
@@ -452,6 +475,7 @@ impl Store {
                     sobject: s,
                     records: Vec::new(),
                     by_id: HashMap::new(),
+                    issued: 0,
                 })
                 .collect(),
         };

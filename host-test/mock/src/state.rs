@@ -102,10 +102,30 @@ impl Default for PagingKnobs {
     }
 }
 
+/// Bulk API 2.0 behaviour; see `bulk`.
+struct BulkKnobs {
+    processing_delay: Duration,
+    upload_limit: usize,
+    hard_delete_allowed: bool,
+}
+
+impl Default for BulkKnobs {
+    fn default() -> Self {
+        BulkKnobs {
+            // Real jobs take seconds; tests want them done at once.
+            processing_delay: Duration::ZERO,
+            upload_limit: crate::bulk::UPLOAD_LIMIT,
+            // "Bulk API Hard Delete" is off by default (Create a Job, `operation`).
+            hard_delete_allowed: false,
+        }
+    }
+}
+
 #[derive(Default)]
 struct KnobValues {
     auth: AuthKnobs,
     paging: PagingKnobs,
+    bulk: BulkKnobs,
     token_lifetime: Option<Duration>,
     /// How far `advance_clock` moved the mock's clock past the real one.
     clock_ahead: Duration,
@@ -249,6 +269,26 @@ impl Knobs {
         lock(&self.values).paging.max_open_locators = max;
     }
 
+    /// How long a Bulk API 2.0 job stays `InProgress` after `UploadComplete`
+    /// (a query job after it is created) before it is `JobComplete` or
+    /// `Failed` (default 0: done at the next look). `advance_clock` counts too.
+    pub fn set_bulk_processing_delay(&self, d: Duration) {
+        lock(&self.values).bulk.processing_delay = d;
+    }
+
+    /// The most bytes one ingest upload (`PUT …/batches`) may carry
+    /// (default 100,000,000: "Upload Job Data" allows 150 MB after base64,
+    /// i.e. about 100 MB of CSV). Small values let tests hit the limit.
+    pub fn set_bulk_upload_limit(&self, bytes: usize) {
+        lock(&self.values).bulk.upload_limit = bytes;
+    }
+
+    /// Grant the "Bulk API Hard Delete" permission, without which
+    /// `hardDelete` jobs are refused (default off, as in a new org).
+    pub fn set_bulk_hard_delete_allowed(&self, on: bool) {
+        lock(&self.values).bulk.hard_delete_allowed = on;
+    }
+
     /// Back to defaults (issued tokens stay as they are).
     pub fn reset(&self) {
         *lock(&self.values) = KnobValues::default();
@@ -309,6 +349,15 @@ impl Knobs {
     pub(crate) fn max_open_locators(&self) -> Option<usize> {
         lock(&self.values).paging.max_open_locators
     }
+    pub(crate) fn bulk_processing_delay(&self) -> Duration {
+        lock(&self.values).bulk.processing_delay
+    }
+    pub(crate) fn bulk_upload_limit(&self) -> usize {
+        lock(&self.values).bulk.upload_limit
+    }
+    pub(crate) fn bulk_hard_delete_allowed(&self) -> bool {
+        lock(&self.values).bulk.hard_delete_allowed
+    }
 }
 
 /// An authorization code handed out by `Mock::issue_auth_code`.
@@ -336,6 +385,8 @@ pub(crate) struct Shared {
     pub store: Mutex<Store>,
     /// Query results waiting for `nextRecordsUrl`, by locator.
     pub cursors: Mutex<Cursors>,
+    /// Bulk API 2.0 jobs. Lock it before `store` when both are needed.
+    pub bulk: Mutex<crate::bulk::Jobs>,
 }
 
 impl Shared {
@@ -364,6 +415,7 @@ impl Shared {
             api_usage: AtomicUsize::new(0),
             store: Mutex::new(Store::seeded(extra_accounts)),
             cursors: Mutex::default(),
+            bulk: Mutex::default(),
         }
     }
 
