@@ -117,9 +117,7 @@ impl Parts {
         let end = loop {
             rows += 1;
             self.next = self.advance()?;
-            let end = self
-                .next
-                .map_or_else(|| self.records.position().byte(), |(at, _)| at);
+            let end = self.next.map_or(self.len, |(at, _)| at);
             if rows == 1 && end - start > budget {
                 return Err(format!(
                     "row {first_row} alone is larger than a part ({} bytes)",
