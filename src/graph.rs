@@ -16,7 +16,6 @@ use crate::http::{Method, Transport};
 use crate::limits::LimitInfo;
 use crate::rest::{self, CallRequest};
 use crate::session::Session;
-use alloc::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 /// Graphs per request.
@@ -100,18 +99,15 @@ fn mentions(text: &str) -> Vec<&str> {
 /// The longest chain of references in one graph, counted in nodes; `None`
 /// when the references go round in a circle.
 pub fn depth(nodes: &[Subrequest]) -> Option<usize> {
-    let index: BTreeMap<&str, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.reference_id.as_str(), i))
-        .collect();
+    // At most 500 nodes: a linear search costs less code than a map.
+    let index = |r: &str| nodes.iter().position(|n| n.reference_id == r);
     let refs: Vec<Vec<usize>> = nodes
         .iter()
         .map(|n| {
             let mut to: Vec<usize> = mentions(&n.url)
                 .into_iter()
                 .chain(n.body.as_deref().map(mentions).unwrap_or_default())
-                .filter_map(|r| index.get(r).copied())
+                .filter_map(index)
                 .collect();
             to.sort_unstable();
             to.dedup();
@@ -154,14 +150,14 @@ fn body(s: &Session, graphs: &[Graph]) -> Result<Value, Error> {
         ));
     }
     let data_path = s.data_path();
-    let mut ids = BTreeSet::new();
-    let mut kinds = BTreeSet::new();
+    // Method and object of every node, to count the different ones.
+    let mut kinds: Vec<(&str, String)> = Vec::new();
     let mut out = Vec::with_capacity(graphs.len());
     for (g, graph) in graphs.iter().enumerate() {
         let id = &graph.graph_id;
         let valid_id = id.starts_with(|c: char| c.is_ascii_alphanumeric())
             && !id.chars().any(char::is_control);
-        if !valid_id || !ids.insert(id.as_str()) {
+        if !valid_id || graphs[..g].iter().any(|other| other.graph_id == *id) {
             return Err(Error::request(
                 "graphs",
                 format!(
@@ -175,7 +171,7 @@ fn body(s: &Session, graphs: &[Graph]) -> Result<Value, Error> {
                 format!("graph {g} (`{id}`) has no nodes"),
             ));
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = alloc::collections::BTreeSet::new();
         let mut entries = Vec::with_capacity(graph.requests.len());
         for (i, node) in graph.requests.iter().enumerate() {
             let at = format!("graph {g} (`{id}`) node {i}");
@@ -193,7 +189,7 @@ fn body(s: &Session, graphs: &[Graph]) -> Result<Value, Error> {
                     ),
                 )
             })?;
-            kinds.insert((node.method.as_str(), object.to_ascii_lowercase()));
+            kinds.push((node.method.as_str(), object.to_ascii_lowercase()));
         }
         match depth(&graph.requests) {
             None => {
@@ -212,6 +208,8 @@ fn body(s: &Session, graphs: &[Graph]) -> Result<Value, Error> {
         }
         out.push(json!({ "graphId": id, "compositeRequest": entries }));
     }
+    kinds.sort_unstable();
+    kinds.dedup();
     if kinds.len() > MAX_DIFFERENT_NODES {
         return Err(Error::request(
             "graphs",
