@@ -65,35 +65,65 @@ fn validate(session: &Session, subs: &[Subrequest]) -> Result<Vec<Value>, Error>
     subs.iter()
         .enumerate()
         .map(|(i, sub)| {
-            let r = &sub.reference_id;
-            let valid_ref = !r.is_empty() && r.starts_with(|c: char| c.is_ascii_alphabetic()) && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !valid_ref || !seen.insert(r.clone()) {
-                return Err(Error::request("requests", format!("subrequest {i}: reference-id `{r}` must be a unique name of letters, digits and _")));
-            }
-            // `@{ref}` placeholders are resolved by Salesforce, so check the
-            // path with them masked out.
-            let masked = sub.url.replace(['@', '{', '}'], "x");
-            let path = masked.split('?').next().unwrap_or_default();
-            if !path.starts_with(&format!("{}/", session.data_path())) || path.contains("..") || sub.url.chars().any(char::is_control) {
-                return Err(Error::request("requests", format!("subrequest {i}: url must be a path under {}/", session.data_path())));
-            }
-            let mut entry = json!({ "method": sub.method.as_str(), "url": sub.url, "referenceId": r });
-            if !sub.http_headers.is_empty() {
-                entry["httpHeaders"] = http_headers(i, &sub.http_headers)?;
-            }
-            if let Some(body) = &sub.body {
-                let parsed: Value = serde_json::from_str(body)
-                    .map_err(|e| Error::request("requests", format!("subrequest {i}: body is not JSON ({e})")))?;
-                entry["body"] = parsed;
-            }
-            Ok(entry)
+            entry(
+                session,
+                sub,
+                "requests",
+                &format!("subrequest {i}"),
+                &mut seen,
+            )
         })
         .collect()
 }
 
+/// A subrequest as Salesforce's JSON (`compositeRequest` entry), or why it
+/// may not be sent: `field` and `at` name it in the error; `seen` holds the
+/// reference ids already used in the same request (or graph).
+pub(crate) fn entry(
+    session: &Session,
+    sub: &Subrequest,
+    field: &str,
+    at: &str,
+    seen: &mut alloc::collections::BTreeSet<String>,
+) -> Result<Value, Error> {
+    let r = &sub.reference_id;
+    let valid_ref = !r.is_empty()
+        && r.starts_with(|c: char| c.is_ascii_alphabetic())
+        && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid_ref || !seen.insert(r.clone()) {
+        return Err(Error::request(
+            field,
+            format!("{at}: reference-id `{r}` must be a unique name of letters, digits and _"),
+        ));
+    }
+    // `@{ref}` placeholders are resolved by Salesforce, so check the path
+    // with them masked out.
+    let masked = sub.url.replace(['@', '{', '}'], "x");
+    let path = masked.split('?').next().unwrap_or_default();
+    if !path.starts_with(&format!("{}/", session.data_path()))
+        || path.contains("..")
+        || sub.url.chars().any(char::is_control)
+    {
+        return Err(Error::request(
+            field,
+            format!("{at}: url must be a path under {}/", session.data_path()),
+        ));
+    }
+    let mut entry = json!({ "method": sub.method.as_str(), "url": sub.url, "referenceId": r });
+    if !sub.http_headers.is_empty() {
+        entry["httpHeaders"] = http_headers(field, at, &sub.http_headers)?;
+    }
+    if let Some(body) = &sub.body {
+        let parsed: Value = serde_json::from_str(body)
+            .map_err(|e| Error::request(field, format!("{at}: body is not JSON ({e})")))?;
+        entry["body"] = parsed;
+    }
+    Ok(entry)
+}
+
 /// A subrequest's headers as a JSON object; the connector owns
 /// `Authorization` and the framing headers, as for a plain call.
-fn http_headers(i: usize, headers: &[(String, String)]) -> Result<Value, Error> {
+fn http_headers(field: &str, at: &str, headers: &[(String, String)]) -> Result<Value, Error> {
     let mut map = serde_json::Map::new();
     for (name, value) in headers {
         let valid = !name.is_empty()
@@ -103,8 +133,8 @@ fn http_headers(i: usize, headers: &[(String, String)]) -> Result<Value, Error> 
             && !value.chars().any(char::is_control);
         if !valid || rest::is_reserved_header(name) {
             return Err(Error::request(
-                "requests",
-                format!("subrequest {i}: header `{name}` is not allowed (a token name, no CR/LF, not Authorization or framing)"),
+                field,
+                format!("{at}: header `{name}` is not allowed (a token name, no CR/LF, not Authorization or framing)"),
             ));
         }
         map.insert(name.clone(), Value::String(value.clone()));
@@ -140,11 +170,22 @@ pub fn composite(
             resp.body.as_bytes(),
         )
     };
-    let list = value["compositeResponse"]
+    let responses = subresponses(&value["compositeResponse"], &bad)?;
+    Ok(Composite {
+        responses,
+        limit_info: resp.limit_info.clone(),
+    })
+}
+
+/// A `compositeResponse` array (of composite or of one graph), in order.
+pub(crate) fn subresponses(
+    list: &Value,
+    bad: &dyn Fn(&str) -> Error,
+) -> Result<Vec<Subresponse>, Error> {
+    let list = list
         .as_array()
         .ok_or_else(|| bad("no `compositeResponse` array"))?;
-    let responses = list
-        .iter()
+    list.iter()
         .map(|item| {
             let headers = item["httpHeaders"]
                 .as_object()
@@ -172,9 +213,5 @@ pub fn composite(
                 },
             })
         })
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Composite {
-        responses,
-        limit_info: resp.limit_info.clone(),
-    })
+        .collect()
 }

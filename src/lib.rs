@@ -31,6 +31,7 @@ pub mod composite;
 pub mod config;
 pub mod error;
 pub mod expiry;
+pub mod graph;
 pub mod guardrails;
 pub mod gzip;
 pub mod http;
@@ -41,11 +42,13 @@ pub mod org;
 pub mod query;
 pub mod records;
 pub mod rest;
+pub mod retrieve;
 pub mod retry;
 pub mod secret;
 pub mod session;
 pub mod sfdx;
 pub mod tools;
+pub mod tree;
 pub mod urls;
 
 #[cfg(target_arch = "wasm32")]

@@ -255,3 +255,93 @@ async fn the_row_cap_stops_queries_and_refuses_larger_writes() {
     );
     assert!(m.contains("4 rows") && m.contains("SF_MAX_ROWS"), "{m}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retrieve_graph_and_tree_are_held_by_the_guardrails() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let read_only = Guardrails {
+        read_only: true,
+        allowed_objects: None,
+        max_rows: None,
+    };
+    let node = |method: &str, url: &str| json!({"method": method, "url": format!("/services/data/v66.0{url}"), "reference_id": "n", "body": {"Name": "X"}});
+    let graphs = |n: Value| json!({"graphs": [{"graph_id": "g", "requests": [n]}]});
+    let reading = graphs(
+        json!({"method": "GET", "url": "/services/data/v66.0/sobjects/Account/001000000000001AAA", "reference_id": "r"}),
+    );
+    let out = run(&mut client, &read_only, "composite_graph", reading)
+        .await
+        .unwrap();
+    assert_eq!(
+        out["graphs"][0]["isSuccessful"], true,
+        "a graph of reads is a read"
+    );
+    let tree = json!({"sobject": "Account", "records": [
+        {"attributes": {"type": "Account", "referenceId": "a"}, "Name": "A",
+         "Opportunities": {"records": [{"attributes": {"type": "Opportunity", "referenceId": "o"},
+            "Name": "O", "StageName": "Prospecting", "CloseDate": "2026-12-31"}]}}]});
+    mock.clear_requests();
+    for (tool, args) in [
+        (
+            "composite_graph",
+            graphs(node("POST", "/sobjects/Account/")),
+        ),
+        ("create_record_tree", tree.clone()),
+    ] {
+        let m = denied(run(&mut client, &read_only, tool, args).await);
+        assert!(m.contains("read-only"), "{tool}: {m}");
+    }
+    assert!(mock.requests().is_empty(), "nothing was sent");
+
+    let g = only(&["Account", "Contact"]);
+    let m = denied(run(&mut client, &g, "create_record_tree", tree).await);
+    assert!(
+        m.contains("`Opportunity`"),
+        "the child relationship is resolved: {m}"
+    );
+    let m = denied(
+        run(
+            &mut client,
+            &g,
+            "composite_graph",
+            graphs(node("POST", "/sobjects/Lead/")),
+        )
+        .await,
+    );
+    assert!(m.contains("`Lead`"), "{m}");
+    let m = denied(
+        run(
+            &mut client,
+            &g,
+            "retrieve_records",
+            json!({"sobject": "Lead", "ids": ["00Q000000000001AAA"], "fields": ["Name"]}),
+        )
+        .await,
+    );
+    assert!(m.contains("`Lead`"), "{m}");
+    assert!(
+        data_requests(&mock).is_empty(),
+        "refused before sending: {:?}",
+        data_requests(&mock)
+    );
+    let capped = Guardrails {
+        read_only: false,
+        allowed_objects: Some(vec!["Account".into()]),
+        max_rows: Some(2),
+    };
+    let ids: Vec<String> = (1..=3).map(|n| format!("001{n:0>12}AAA")).collect();
+    let out = run(
+        &mut client,
+        &capped,
+        "retrieve_records",
+        json!({"sobject": "Account", "ids": ids, "fields": ["Name"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["records"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (&out["truncated"], &out["omittedByMaxRows"]),
+        (&json!(true), &json!(1))
+    );
+}

@@ -258,3 +258,183 @@ async fn bad_arguments_name_the_argument() {
         }
     }
 }
+
+/// The id of the n-th seeded Account ("Acme 0001" is the first).
+fn account(n: usize) -> String {
+    format!("001{n:0>12}AAA")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retrieve_keeps_the_order_and_a_slot_for_every_id() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let gone = client
+        .create_record("Account", r#"{"Name":"Soon Gone"}"#)
+        .await
+        .unwrap()
+        .id;
+    client.delete_record("Account", &gone).await.unwrap();
+    mock.clear_requests();
+    let ids = vec![
+        account(2),
+        account(1)[..15].to_string(),
+        "001999999999999AAA".to_string(),
+        "003000000000001AAA".to_string(),
+        gone,
+    ];
+    // Field names are case-insensitive and come back in API case.
+    let fields = vec!["name".to_string(), "Id".to_string()];
+    let read = client
+        .retrieve_records("Account", &ids, &fields)
+        .await
+        .unwrap();
+    let slots: Vec<Option<Value>> = read
+        .records
+        .iter()
+        .map(|r| r.as_deref().map(|r| serde_json::from_str(r).unwrap()))
+        .collect();
+    assert_eq!(slots.len(), 5, "one slot per id");
+    let first = slots[0].as_ref().unwrap();
+    assert_eq!(
+        (&first["Name"], &first["Id"]),
+        (&"Acme 0002".into(), &account(2).into())
+    );
+    assert_eq!(first["attributes"]["type"], "Account");
+    assert_eq!(
+        slots[1].as_ref().unwrap()["Id"],
+        account(1),
+        "a 15-character id"
+    );
+    assert!(
+        slots[2..].iter().all(Option::is_none),
+        "unknown, another object's, deleted"
+    );
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method, "GET", "a short request is a GET");
+    assert!(sent[0].path.ends_with("/composite/sobjects/Account"));
+    assert!(read.limit_info.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retrieve_posts_long_lists_in_chunks_of_2000_in_order() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let mut ids: Vec<String> = (1..=2500).rev().map(account).collect();
+    ids.push("001999999999999AAA".into());
+    client.session().await.unwrap();
+    mock.clear_requests();
+    let read = client
+        .retrieve_records("Account", &ids, &["Id".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(read.records.len(), 2501);
+    let got: Vec<Option<String>> = read
+        .records
+        .iter()
+        .map(|r| {
+            r.as_deref().map(|r| {
+                serde_json::from_str::<Value>(r).unwrap()["Id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    let want: Vec<Option<String>> = ids[..2500]
+        .iter()
+        .cloned()
+        .map(Some)
+        .chain([None])
+        .collect();
+    assert_eq!(
+        got, want,
+        "every record in the order asked, none for the unknown id"
+    );
+    let posts: Vec<(String, usize)> = mock
+        .requests()
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            (r.method.clone(), body["ids"].as_array().map_or(0, Vec::len))
+        })
+        .collect();
+    assert_eq!(
+        posts,
+        [("POST".to_string(), 2000), ("POST".to_string(), 501)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retrieve_errors_are_typed() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let one = vec![account(1)];
+    match component_error(client.retrieve_records("Account", &one, &[]).await) {
+        wit::Error::InvalidRequest(p) => assert_eq!(p.field, "fields"),
+        other => panic!("{other:?}"),
+    }
+    let bad_id = vec!["001-not-an-id".to_string()];
+    match component_error(
+        client
+            .retrieve_records("Account", &bad_id, &["Id".into()])
+            .await,
+    ) {
+        wit::Error::InvalidRequest(p) => assert_eq!(p.field, "ids"),
+        other => panic!("{other:?}"),
+    }
+    match component_error(
+        client
+            .retrieve_records("Account", &one, &["Nope__c".into()])
+            .await,
+    ) {
+        wit::Error::ApiError(f) => {
+            assert_eq!(
+                (f.status, f.errors[0].error_code.as_str()),
+                (400, "INVALID_FIELD")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The mock refuses what Salesforce refuses, whatever client sends it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mock_enforces_the_retrieve_limits() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let path = "/services/data/v66.0/composite/sobjects/Account";
+    let ids = |n: usize| (1..=n).map(account).collect::<Vec<_>>();
+    let mut long_get = get(path);
+    long_get.query = vec![
+        ("ids".into(), ids(900).join(",")),
+        ("fields".into(), "Id".into()),
+    ];
+    match component_error(client.call(&long_get).await) {
+        wit::Error::UnexpectedResponse(u) => assert_eq!(u.status, 414, "a URI over 16,384 bytes"),
+        other => panic!("{other:?}"),
+    }
+    let mut no_fields = get(path);
+    no_fields.query = vec![("ids".into(), account(1))];
+    match component_error(client.call(&no_fields).await) {
+        wit::Error::ApiError(f) => assert_eq!(f.errors[0].error_code, "MISSING_ARGUMENT"),
+        other => panic!("{other:?}"),
+    }
+    let body = serde_json::json!({"ids": ids(2001), "fields": ["Id"]}).to_string();
+    let too_many = with_body(wit::Method::Post, path, &body);
+    match component_error(client.call(&too_many).await) {
+        wit::Error::ApiError(f) => assert_eq!(f.errors[0].error_code, "EXCEEDED_ID_LIMIT"),
+        other => panic!("{other:?}"),
+    }
+    let body = serde_json::json!({"ids": ids(2000), "fields": ["Id"]}).to_string();
+    let most = client
+        .call(&with_body(wit::Method::Post, path, &body))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Vec<Value>>(&most.body)
+            .unwrap()
+            .len(),
+        2000
+    );
+}

@@ -167,6 +167,51 @@ async fn every_tool_runs_against_the_mock() {
     assert_eq!(composite[0]["httpStatusCode"], 201);
     assert_eq!(composite[1]["httpStatusCode"], 201);
 
+    let read = run(
+        &mut client,
+        "retrieve_records",
+        json!({"sobject": "Account",
+        "ids": [id, "001999999999999AAA"], "fields": ["Name"]}),
+    )
+    .await;
+    assert_eq!(read["records"][0]["Name"], "Tool Co");
+    assert_eq!(read["records"][1], Value::Null);
+    assert_eq!(read["notFound"], json!(["001999999999999AAA"]));
+
+    let graphs = run(&mut client, "composite_graph", json!({"graphs": [
+        {"graph_id": "good", "requests": [
+            {"method": "POST", "url": "/services/data/v66.0/sobjects/Account/", "reference_id": "acc", "body": {"Name": "Graph Co"}},
+            {"method": "POST", "url": "/services/data/v66.0/sobjects/Contact/", "reference_id": "con", "body": {"LastName": "G", "AccountId": "@{acc.id}"}}]},
+        {"graph_id": "bad", "requests": [
+            {"method": "POST", "url": "/services/data/v66.0/sobjects/Contact/", "reference_id": "con", "body": {"FirstName": "no last name"}}]}
+    ]})).await;
+    assert_eq!(graphs["graphs"][0]["isSuccessful"], true);
+    assert_eq!(graphs["graphs"][1]["isSuccessful"], false);
+    assert_eq!(
+        graphs["graphs"][1]["responses"][0]["body"][0]["errorCode"],
+        "REQUIRED_FIELD_MISSING"
+    );
+
+    let tree = run(&mut client, "create_record_tree", json!({"sobject": "Account", "records": [
+        {"attributes": {"type": "Account", "referenceId": "acme"}, "Name": "Tree Co",
+         "Contacts": {"records": [{"attributes": {"type": "Contact", "referenceId": "c1"}, "LastName": "Leaf"}]}}
+    ]})).await;
+    assert_eq!(tree["hasErrors"], false);
+    assert_eq!(tree["results"][1]["referenceId"], "c1");
+    let refused = run(
+        &mut client,
+        "create_record_tree",
+        json!({"sobject": "Account", "records": [
+            {"attributes": {"type": "Account", "referenceId": "acme"}, "Industry": "no name"}
+        ]}),
+    )
+    .await;
+    assert_eq!(refused["hasErrors"], true);
+    assert_eq!(
+        refused["results"][0]["errors"][0]["statusCode"],
+        "REQUIRED_FIELD_MISSING"
+    );
+
     assert!(run(&mut client, "describe_global", json!({})).await["sobjects"].is_array());
     assert!(run(
         &mut client,

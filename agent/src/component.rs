@@ -150,9 +150,30 @@ impl crate::bindings::Guest for Adapter {
         run_tool("delete_records", ok(args))
     }
 
+    fn retrieve_records(
+        sobject: String,
+        ids: Vec<String>,
+        fields: Vec<String>,
+    ) -> Result<String, String> {
+        let args = Args::new()
+            .put("sobject", sobject)
+            .put("ids", ids)
+            .put("fields", fields);
+        run_tool("retrieve_records", ok(args))
+    }
+
     fn composite(all_or_none: Option<bool>, requests_json: String) -> Result<String, String> {
         let args = Args::new().opt("all_or_none", all_or_none);
         run_tool("composite", args.json("requests", &requests_json))
+    }
+
+    fn composite_graph(graphs_json: String) -> Result<String, String> {
+        run_tool("composite_graph", Args::new().json("graphs", &graphs_json))
+    }
+
+    fn create_record_tree(sobject: String, records_json: String) -> Result<String, String> {
+        let args = Args::new().put("sobject", sobject);
+        run_tool("create_record_tree", args.json("records", &records_json))
     }
 
     fn describe_global() -> Result<String, String> {

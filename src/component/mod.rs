@@ -203,6 +203,25 @@ mod operations {
         }
     }
 
+    fn subrequest_in(r: wit_ops::Subrequest) -> crate::composite::Subrequest {
+        crate::composite::Subrequest {
+            method: super::convert::method_in(r.method),
+            url: r.url,
+            reference_id: r.reference_id,
+            body: r.body,
+            http_headers: r.http_headers,
+        }
+    }
+
+    fn subresponse_out(r: crate::composite::Subresponse) -> wit_ops::Subresponse {
+        wit_ops::Subresponse {
+            reference_id: r.reference_id,
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+
     /// Runs `op` with a validated session over wasi:http.
     pub(super) fn with<T>(
         s: wit::Session,
@@ -400,31 +419,82 @@ mod operations {
             all_or_none: bool,
             requests: Vec<wit_ops::Subrequest>,
         ) -> Result<wit_ops::CompositeResult, wit::Error> {
-            let subs: Vec<crate::composite::Subrequest> = requests
-                .into_iter()
-                .map(|r| crate::composite::Subrequest {
-                    method: super::convert::method_in(r.method),
-                    url: r.url,
-                    reference_id: r.reference_id,
-                    body: r.body,
-                    http_headers: r.http_headers,
-                })
-                .collect();
+            let subs: Vec<crate::composite::Subrequest> =
+                requests.into_iter().map(subrequest_in).collect();
             with(s, |t, s| {
                 crate::composite::composite(t, s, all_or_none, &subs)
             })
             .map(|c| wit_ops::CompositeResult {
-                responses: c
-                    .responses
-                    .into_iter()
-                    .map(|r| wit_ops::Subresponse {
-                        reference_id: r.reference_id,
-                        status: r.status,
-                        headers: r.headers,
-                        body: r.body,
-                    })
-                    .collect(),
+                responses: c.responses.into_iter().map(subresponse_out).collect(),
                 limit_info: c.limit_info.map(limits_out),
+            })
+        }
+
+        fn retrieve_records(
+            s: wit::Session,
+            sobject: String,
+            ids: Vec<String>,
+            fields: Vec<String>,
+        ) -> Result<wit_ops::RetrievedRecords, wit::Error> {
+            with(s, |t, s| {
+                crate::retrieve::retrieve(t, s, &sobject, &ids, &fields)
+            })
+            .map(|r| wit_ops::RetrievedRecords {
+                records: r.records,
+                limit_info: r.limit_info.map(limits_out),
+            })
+        }
+
+        fn composite_graph(
+            s: wit::Session,
+            graphs: Vec<wit_ops::Graph>,
+        ) -> Result<wit_ops::GraphResult, wit::Error> {
+            let graphs: Vec<crate::graph::Graph> = graphs
+                .into_iter()
+                .map(|g| crate::graph::Graph {
+                    graph_id: g.graph_id,
+                    requests: g.requests.into_iter().map(subrequest_in).collect(),
+                })
+                .collect();
+            with(s, |t, s| crate::graph::composite_graph(t, s, &graphs)).map(|r| {
+                wit_ops::GraphResult {
+                    graphs: r
+                        .graphs
+                        .into_iter()
+                        .map(|g| wit_ops::GraphOutcome {
+                            graph_id: g.graph_id,
+                            is_successful: g.is_successful,
+                            responses: g.responses.into_iter().map(subresponse_out).collect(),
+                        })
+                        .collect(),
+                    limit_info: r.limit_info.map(limits_out),
+                }
+            })
+        }
+
+        fn create_record_tree(
+            s: wit::Session,
+            sobject: String,
+            records: String,
+        ) -> Result<wit_ops::TreeResult, wit::Error> {
+            with(s, |t, s| crate::tree::create_tree(t, s, &sobject, &records)).map(|r| {
+                wit_ops::TreeResult {
+                    has_errors: r.has_errors,
+                    results: r
+                        .results
+                        .into_iter()
+                        .map(|x| wit_ops::TreeRecordResult {
+                            reference_id: x.reference_id,
+                            id: x.id,
+                            errors: x
+                                .errors
+                                .into_iter()
+                                .map(super::convert::api_error_item_out)
+                                .collect(),
+                        })
+                        .collect(),
+                    limit_info: r.limit_info.map(limits_out),
+                }
             })
         }
 

@@ -71,9 +71,9 @@ impl Allowed {
     }
 }
 
-/// The tools that write, whatever their arguments; `composite` writes when
-/// one of its subrequests does.
-const WRITES: [&str; 8] = [
+/// The tools that write, whatever their arguments; `composite` and
+/// `composite_graph` write when one of their subrequests does.
+const WRITES: [&str; 9] = [
     "create_record",
     "update_record",
     "upsert_record",
@@ -82,6 +82,7 @@ const WRITES: [&str; 8] = [
     "update_records",
     "upsert_records",
     "delete_records",
+    "create_record_tree",
 ];
 
 impl Guardrails {
@@ -136,13 +137,63 @@ impl Guardrails {
 
 fn writes(tool: &str, args: &Value) -> bool {
     match tool {
-        "composite" => subrequests(args).any(|r| r["method"].as_str().unwrap_or("GET") != "GET"),
+        "composite" => subrequests(args).any(writing),
+        "composite_graph" => graph_nodes(args).any(writing),
         _ => WRITES.contains(&tool),
     }
 }
 
+/// A subrequest or graph node that is not a GET.
+fn writing(r: &Value) -> bool {
+    r["method"].as_str().unwrap_or("GET") != "GET"
+}
+
 fn subrequests(args: &Value) -> impl Iterator<Item = &Value> {
     args["requests"].as_array().into_iter().flatten()
+}
+
+/// Every node of every graph of `composite_graph`.
+fn graph_nodes(args: &Value) -> impl Iterator<Item = &Value> {
+    args["graphs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(subrequests)
+}
+
+/// The records of an sObject Tree, children included.
+fn tree_records(records: &Value) -> usize {
+    records
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let children: usize = r
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, v)| v.get("records"))
+                .map(tree_records)
+                .sum();
+            1 + children
+        })
+        .sum()
+}
+
+/// The rows a call would write. `retrieve_records` reads: its result is
+/// cut to the cap instead.
+fn rows_written(tool: &str, args: &Value) -> usize {
+    match tool {
+        "retrieve_records" => 0,
+        "create_record_tree" => tree_records(&args["records"]),
+        "composite" => subrequests(args).filter(|r| writing(r)).count(),
+        "composite_graph" => graph_nodes(args).filter(|r| writing(r)).count(),
+        _ => ["records", "ids"]
+            .iter()
+            .filter_map(|k| args[*k].as_array())
+            .map(Vec::len)
+            .sum(),
+    }
 }
 
 /// The cap on a query's `max_records`, and a refusal for writes of more
@@ -152,11 +203,7 @@ fn cap_request(tool: &str, args: &mut Value, max: u32) -> Result<(), Error> {
         let asked = args["max_records"].as_u64().unwrap_or(u64::MAX);
         args["max_records"] = u64::from(max).min(asked).into();
     }
-    let rows = ["records", "ids"]
-        .iter()
-        .filter_map(|k| args[*k].as_array())
-        .map(Vec::len)
-        .sum::<usize>();
+    let rows = rows_written(tool, args);
     match rows > max as usize {
         true => Err(Error::Denied(format!(
             "`{tool}` would write {rows} rows, more than the max-rows guardrail's {max} \
@@ -223,7 +270,7 @@ fn admit_objects(
     match tool {
         "soql_query" => reach::query(m, allowed, arg(args, "soql")),
         "sosl_search" => reach::search(m, allowed, arg(args, "sosl")),
-        "get_record" | "get_record_by_external_id" => {
+        "get_record" | "get_record_by_external_id" | "retrieve_records" => {
             reach::fields(m, allowed, object, field_names())
         }
         "create_record" | "update_record" | "upsert_record" => {
@@ -245,6 +292,8 @@ fn admit_objects(
         ),
         "delete_record" | "describe_sobject" => allowed.check(object),
         "composite" => subrequests(args).try_for_each(|r| subrequest(m, allowed, r)),
+        "composite_graph" => graph_nodes(args).try_for_each(|r| subrequest(m, allowed, r)),
+        "create_record_tree" => reach::tree(m, allowed, object, &args["records"]),
         // Checked on the way back: the records a locator pages through.
         "soql_query_more" => Ok(()),
         // Narrowed on the way back.
@@ -354,6 +403,14 @@ mod tests {
             "composite",
             &json!({"requests": [{"method": "GET"}, {"method": "DELETE"}]})
         ));
+        let graphs = |method: &str| {
+            json!({"graphs": [{"graph_id": "g", "requests": [{"method": "GET"}]},
+                              {"graph_id": "h", "requests": [{"method": method}]}]})
+        };
+        assert!(!writes("composite_graph", &graphs("GET")));
+        assert!(writes("composite_graph", &graphs("PATCH")));
+        assert!(writes("create_record_tree", &json!({})));
+        assert!(!writes("retrieve_records", &json!({})));
         assert!(g.any());
     }
 
@@ -371,6 +428,22 @@ mod tests {
             err.to_string()
                 .contains("3 rows, more than the max-rows guardrail's 2"),
             "{err}"
+        );
+        let mut tree = json!({"sobject": "Account", "records": [
+            {"Name": "A", "Contacts": {"records": [{"LastName": "B"}, {"LastName": "C"}]}}]});
+        let err = cap_request("create_record_tree", &mut tree, 2).unwrap_err();
+        assert!(err.to_string().contains("3 rows"), "children count: {err}");
+        let mut graph = json!({"graphs": [{"requests": [{"method": "POST"}, {"method": "GET"}]},
+                                          {"requests": [{"method": "DELETE"}]}]});
+        assert!(
+            cap_request("composite_graph", &mut graph, 2).is_ok(),
+            "GETs do not write"
+        );
+        assert!(cap_request("composite_graph", &mut graph, 1).is_err());
+        let mut read = json!({"sobject": "Account", "ids": ["a", "b", "c"], "fields": ["Id"]});
+        assert!(
+            cap_request("retrieve_records", &mut read, 1).is_ok(),
+            "a read is cut, not refused"
         );
     }
 

@@ -187,6 +187,36 @@ pub fn record(
     Ok(())
 }
 
+/// The records of an sObject Tree: each record's own fields as [`record`]
+/// checks them, and each child relationship (`"Contacts": {"records":
+/// [...]}`) resolved through the parent's describe to its child object,
+/// whose records are checked the same way, level by level.
+pub fn tree(
+    m: &mut dyn Metadata,
+    allowed: &Allowed,
+    object: &str,
+    records: &Value,
+) -> Result<(), Error> {
+    for r in records.as_array().into_iter().flatten() {
+        let Some(map) = r.as_object() else {
+            continue;
+        };
+        let (nested, own): (Vec<_>, Vec<_>) = map
+            .iter()
+            .partition(|(_, v)| v.get("records").is_some_and(Value::is_array));
+        let own: serde_json::Map<String, Value> = own
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        record(m, allowed, object, &Value::Object(own))?;
+        for (name, children) in nested {
+            let child = child_object(m, object, name)?;
+            tree(m, allowed, &child, &children["records"])?;
+        }
+    }
+    Ok(())
+}
+
 /// The objects of bare record ids, by their three-character key prefix.
 pub fn ids<'a>(
     m: &mut dyn Metadata,
@@ -386,5 +416,36 @@ mod tests {
         ));
         ids(&mut m, &a, ["001000000000001AAA", "003000000000001AAA"]).unwrap();
         denied_for(ids(&mut m, &a, ["006000000000001AAA"]));
+    }
+
+    #[test]
+    fn a_tree_reaches_every_child_relationship_it_nests() {
+        let a = allowed("Account,Contact");
+        let contact =
+            json!({"attributes": {"type": "Contact", "referenceId": "c"}, "LastName": "x"});
+        let with = |name: &str, child: &Value| {
+            json!([{"attributes": {"type": "Account", "referenceId": "a"}, "Name": "A",
+                    name: {"records": [child]}}])
+        };
+        tree(&mut org(), &a, "Account", &with("Contacts", &contact)).unwrap();
+        let opportunity = json!({"attributes": {"type": "Opportunity", "referenceId": "o"}});
+        let m = denied_for(tree(
+            &mut org(),
+            &a,
+            "Account",
+            &with("Opportunities", &opportunity),
+        ));
+        assert!(m.contains("`Opportunity`"), "{m}");
+        // The relationship decides the object, whatever the record claims.
+        let m = denied_for(tree(
+            &mut org(),
+            &a,
+            "Account",
+            &with("Opportunities", &contact),
+        ));
+        assert!(m.contains("`Opportunity`"), "{m}");
+        let m = denied_for(tree(&mut org(), &a, "Account", &with("Cases", &contact)));
+        assert!(m.contains("cannot tell"), "{m}");
+        denied_for(tree(&mut org(), &a, "Lead", &json!([{"LastName": "x"}])));
     }
 }

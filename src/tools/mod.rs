@@ -13,7 +13,7 @@ use crate::guardrails::Guardrails;
 use crate::http::{Method, Transport};
 use crate::query::QueryOptions;
 use crate::session::Session;
-use crate::{composite, org, query, records};
+use crate::{composite, graph, org, query, records, retrieve, tree};
 use serde_json::{json, Value};
 
 /// One tool, in the shape MCP uses.
@@ -179,7 +179,10 @@ fn run(t: &mut dyn Transport, s: &Session, name: &str, args: &Value) -> Result<V
         "create_records" | "update_records" | "upsert_records" | "delete_records" => {
             run_collection(t, s, name, args)?
         }
+        "retrieve_records" => run_retrieve(t, s, args)?,
         "composite" => run_composite(t, s, args)?,
+        "composite_graph" => run_graph(t, s, args)?,
+        "create_record_tree" => run_tree(t, s, args)?,
         "describe_global" | "describe_sobject" | "org_limits" | "current_user" | "api_versions" => {
             run_org(t, s, name, args)?
         }
@@ -272,8 +275,27 @@ fn run_collection(
     }))
 }
 
-fn run_composite(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, Error> {
-    let subs: Vec<composite::Subrequest> = args["requests"]
+/// `retrieve_records`: one slot per id, and the ids that found nothing.
+fn run_retrieve(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, Error> {
+    let ids = strings(args, "ids");
+    let found = retrieve::retrieve(t, s, arg(args, "sobject"), &ids, &strings(args, "fields"))?;
+    let not_found: Vec<&String> = ids
+        .iter()
+        .zip(&found.records)
+        .filter(|(_, r)| r.is_none())
+        .map(|(id, _)| id)
+        .collect();
+    let records: Vec<Value> = found
+        .records
+        .into_iter()
+        .map(|r| r.map(parsed).unwrap_or(Value::Null))
+        .collect();
+    Ok(json!({"records": records, "notFound": not_found}))
+}
+
+/// The subrequests (or graph nodes) of a tool's `requests` argument.
+fn subrequests(requests: &Value) -> Vec<composite::Subrequest> {
+    requests
         .as_array()
         .into_iter()
         .flatten()
@@ -290,15 +312,64 @@ fn run_composite(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Val
             body: r.get("body").map(Value::to_string),
             http_headers: Vec::new(),
         })
-        .collect();
-    let all = args["all_or_none"].as_bool().unwrap_or(false);
-    let responses = composite::composite(t, s, all, &subs)?.responses;
-    Ok(Value::Array(
+        .collect()
+}
+
+fn responses_out(responses: Vec<composite::Subresponse>) -> Value {
+    Value::Array(
         responses
             .into_iter()
             .map(|r| json!({"referenceId": r.reference_id, "httpStatusCode": r.status, "body": parsed(r.body)}))
             .collect(),
+    )
+}
+
+fn run_composite(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, Error> {
+    let subs = subrequests(&args["requests"]);
+    let all = args["all_or_none"].as_bool().unwrap_or(false);
+    Ok(responses_out(
+        composite::composite(t, s, all, &subs)?.responses,
     ))
+}
+
+fn run_graph(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, Error> {
+    let graphs: Vec<graph::Graph> = args["graphs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| graph::Graph {
+            graph_id: arg(g, "graph_id").to_string(),
+            requests: subrequests(&g["requests"]),
+        })
+        .collect();
+    let result = graph::composite_graph(t, s, &graphs)?;
+    let graphs: Vec<Value> = result
+        .graphs
+        .into_iter()
+        .map(|g| json!({"graphId": g.graph_id, "isSuccessful": g.is_successful, "responses": responses_out(g.responses)}))
+        .collect();
+    Ok(json!({ "graphs": graphs }))
+}
+
+fn run_tree(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, Error> {
+    let records = args["records"].to_string();
+    let out = tree::create_tree(t, s, arg(args, "sobject"), &records)?;
+    let results: Vec<Value> = out
+        .results
+        .into_iter()
+        .map(|r| match r.errors.is_empty() {
+            true => json!({"referenceId": r.reference_id, "id": r.id}),
+            false => {
+                let errors: Vec<Value> = r
+                    .errors
+                    .into_iter()
+                    .map(|e| json!({"statusCode": e.error_code, "message": e.message, "fields": e.fields}))
+                    .collect();
+                json!({"referenceId": r.reference_id, "errors": errors})
+            }
+        })
+        .collect();
+    Ok(json!({"hasErrors": out.has_errors, "results": results}))
 }
 
 /// The org metadata tools.
@@ -352,7 +423,7 @@ mod tests {
             }
         }
         let catalog = super::catalog();
-        assert_eq!(catalog.len(), 19);
+        assert_eq!(catalog.len(), 22);
         for t in &catalog {
             no_nulls(&t.input_schema, &t.name);
             let properties = t.input_schema["properties"].as_object().unwrap();

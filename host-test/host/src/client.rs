@@ -497,6 +497,36 @@ impl Client {
         with_session!(self, "composite"(all_or_none, requests))
     }
 
+    /// Reads records of one object by id (sObject Collections retrieve):
+    /// one slot per id, in order, none for an id that found nothing.
+    pub async fn retrieve_records(
+        &mut self,
+        sobject: &str,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<ops::RetrievedRecords, HostError> {
+        with_session!(self, "retrieve-records"(sobject, ids, fields))
+    }
+
+    /// Runs graphs of record operations (Composite Graph), each its own
+    /// transaction.
+    pub async fn composite_graph(
+        &mut self,
+        graphs: &[ops::Graph],
+    ) -> Result<ops::GraphResult, HostError> {
+        with_session!(self, "composite-graph"(graphs))
+    }
+
+    /// Creates records with their children in one all-or-nothing call
+    /// (sObject Tree).
+    pub async fn create_record_tree(
+        &mut self,
+        sobject: &str,
+        records_json: &str,
+    ) -> Result<ops::TreeResult, HostError> {
+        with_session!(self, "create-record-tree"(sobject, records_json))
+    }
+
     /// Runs one tool of the catalog with the session.
     pub async fn invoke(&mut self, name: &str, arguments_json: &str) -> Result<String, HostError> {
         with_session!(self, "invoke"(name, arguments_json))

@@ -24,11 +24,11 @@ pub(crate) const MAX_SUBREQUESTS: usize = 25;
 /// Sub-response bodies are read whole; the mock's own answers stay far below this.
 const MAX_SUB_BODY: usize = 256 * 1024 * 1024;
 
-struct Sub {
-    method: Method,
-    url: String,
-    reference_id: String,
-    body: Option<Value>,
+pub(crate) struct Sub {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) reference_id: String,
+    pub(crate) body: Option<Value>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -45,14 +45,14 @@ struct Plan {
 /// Subrequest" and "Composite Graph: Composite Subrequest").
 const INHERITED_HEADERS: [&str; 3] = ["Accept", "Authorization", "Content-Type"];
 
-struct SubResult {
-    status: u16,
+pub(crate) struct SubResult {
+    pub(crate) status: u16,
     headers: Map<String, Value>,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 impl SubResult {
-    fn error(code: &str, message: impl Into<String>) -> SubResult {
+    pub(crate) fn error(code: &str, message: impl Into<String>) -> SubResult {
         SubResult {
             status: 400,
             headers: Map::new(),
@@ -60,7 +60,17 @@ impl SubResult {
         }
     }
 
-    fn rolled_back() -> SubResult {
+    /// The `compositeResponse` entry for this result.
+    pub(crate) fn to_json(&self, reference_id: &str) -> Value {
+        json!({
+            "body": self.body,
+            "httpHeaders": self.headers,
+            "httpStatusCode": self.status,
+            "referenceId": reference_id,
+        })
+    }
+
+    pub(crate) fn rolled_back() -> SubResult {
         SubResult::error(
             "PROCESSING_HALTED",
             "The transaction was rolled back since another operation in the same transaction failed.",
@@ -68,7 +78,7 @@ impl SubResult {
     }
 }
 
-fn input_error(message: impl Into<String>) -> ApiError {
+pub(crate) fn input_error(message: impl Into<String>) -> ApiError {
     errors::rest(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", message)
 }
 
@@ -126,7 +136,7 @@ fn parse(body: &[u8]) -> Result<Plan, ApiError> {
     })
 }
 
-fn parse_sub(item: &Value) -> Result<Sub, ApiError> {
+pub(crate) fn parse_sub(item: &Value) -> Result<Sub, ApiError> {
     let Value::Object(m) = item else {
         return Err(input_error("Each subrequest must be a JSON object"));
     };
@@ -194,7 +204,7 @@ fn collates(sent: Option<bool>, version: u32) -> bool {
 }
 
 /// The referenceIds that `@{…}` expressions in `s` name.
-fn mentions(s: &str, out: &mut Vec<String>) {
+pub(crate) fn mentions(s: &str, out: &mut Vec<String>) {
     let mut rest = s;
     while let Some(start) = rest.find("@{") {
         let after = &rest[start + 2..];
@@ -204,7 +214,7 @@ fn mentions(s: &str, out: &mut Vec<String>) {
     }
 }
 
-fn mentions_in(v: &Value, out: &mut Vec<String>) {
+pub(crate) fn mentions_in(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) => mentions(s, out),
         Value::Array(a) => a.iter().for_each(|x| mentions_in(x, out)),
@@ -474,14 +484,7 @@ pub(crate) async fn composite(
     let out: Vec<Value> = results
         .into_iter()
         .zip(&plan.subs)
-        .map(|(r, s)| {
-            json!({
-                "body": r.body,
-                "httpHeaders": r.headers,
-                "httpStatusCode": r.status,
-                "referenceId": s.reference_id,
-            })
-        })
+        .map(|(r, s)| r.to_json(&s.reference_id))
         .collect();
     Ok(errors::json(
         StatusCode::OK,
@@ -490,7 +493,7 @@ pub(crate) async fn composite(
 }
 
 /// One subrequest with its `@{…}` references resolved from earlier answers.
-async fn run_sub(
+pub(crate) async fn run_sub(
     st: &Arc<Shared>,
     listener: &Listener,
     auth: Option<&HeaderValue>,

@@ -6,7 +6,8 @@
 //! `/services/oauth2/revoke`, `versions` `/services/data/`, `query`
 //! `/query`, `sobjects` `/sobjects`, `limits` `/limits`, `soap` the
 //! SOAP `login()`, `identity` `/services/oauth2/userinfo`, `search` SOSL
-//! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`;
+//! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`,
+//! `graph` `/composite/graph`, `tree` `/composite/tree`;
 //! `bulk` Bulk API 2.0 `/jobs/ingest` and `/jobs/query`;
 //! `rest` is the session gate in front of `/services/data/vNN.N`.
 //! `sessions` keeps issued tokens, `cursors` query locators, and
@@ -22,6 +23,7 @@ mod cursors;
 mod data;
 mod device;
 mod errors;
+mod graph;
 mod identity;
 mod jwt;
 mod limits;
@@ -36,6 +38,7 @@ mod soql;
 mod state;
 mod tls;
 mod token;
+mod tree;
 mod versions;
 
 pub use chaos::{Chaos, ChaosFault};
@@ -63,6 +66,10 @@ use tokio_rustls::TlsAcceptor;
 /// Request bodies are buffered for the log. The largest Salesforce takes is
 /// a Bulk API 2.0 upload: 150 MB after base64, ~100 MB raw (Upload Job Data).
 const MAX_BODY: usize = 150 * 1024 * 1024;
+/// The longest request URI Salesforce takes; longer ones get 414 (REST API
+/// guide, "Request URI length", documented since v49.0). The body of that
+/// answer is not documented; an empty one is our choice.
+const MAX_URI_BYTES: usize = 16_384;
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
@@ -308,11 +315,17 @@ pub(crate) fn api_router(st: Arc<Shared>) -> Router {
         (format!("{v}/queryAll/{{locator}}"), get(query::more)),
         (format!("{v}/search"), get(search::search)),
         (format!("{v}/composite"), post(composite::composite)),
+        (format!("{v}/composite/graph"), post(graph::graph)),
+        (format!("{v}/composite/tree/{{sobject}}"), post(tree::tree)),
         (
             format!("{v}/composite/sobjects"),
             post(collections::create)
                 .patch(collections::update)
                 .delete(collections::delete),
+        ),
+        (
+            format!("{v}/composite/sobjects/{{sobject}}"),
+            get(collections::retrieve_get).post(collections::retrieve_post),
         ),
         (
             format!("{v}/composite/sobjects/{{sobject}}/{{field}}"),
@@ -404,6 +417,10 @@ async fn front(
     }
     if let Some(f) = fault {
         return fault_response(f);
+    }
+    let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return errors::empty(StatusCode::URI_TOO_LONG);
     }
     let real = async move {
         if path_ok {

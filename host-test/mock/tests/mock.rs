@@ -2898,3 +2898,98 @@ async fn chaos_at_rate_zero_answers_normally() {
     assert_eq!(mock.knobs().chaos_history(), vec![None; 12]);
     assert!(mock.knobs().chaos_served().iter().all(|(_, n)| *n == 0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tree_duplicates_graph_halts_and_retrieve_shapes() {
+    let mock = start().await;
+    let t = token(&mock).await;
+    let rec = |r: &str, name: &str| json!({"attributes": {"type": "Account", "referenceId": r}, "Name": name});
+
+    // sObject Tree: one error per record carrying a duplicate referenceId,
+    // nothing created.
+    let body = json!({"records": [rec("same", "Dup One"), rec("same", "Dup Two"), rec("other", "Dup Three")]});
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/composite/tree/Account"),
+        Req::default().bearer(&t).json(body),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let v = r.json();
+    assert_eq!(v["hasErrors"], true);
+    let refs: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["referenceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["same", "same"]);
+    assert_eq!(v["results"][0]["errors"][0]["statusCode"], "INVALID_INPUT");
+    let body = json!({"records": [rec("one", "Tree One")]});
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/composite/tree/Account"),
+        Req::default().bearer(&t).json(body),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["results"][0]["referenceId"], "one");
+    assert!(r.json()["results"][0]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("001"));
+
+    // Composite Graph: the answer is 200 whatever the graphs did.
+    let node = |r: &str, body: Value| json!({"method": "POST", "url": format!("{V}/sobjects/Account/"), "referenceId": r, "body": body});
+    let body = json!({"graphs": [
+        {"graphId": "bad", "compositeRequest": [node("a", json!({"Name": "G"})), node("b", json!({"Industry": "x"}))]},
+        {"graphId": "good", "compositeRequest": [node("a", json!({"Name": "G2"}))]}]});
+    let r = send(
+        &mock,
+        "POST",
+        &format!("{V}/composite/graph"),
+        Req::default().bearer(&t).json(body),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(
+        (
+            &v["graphs"][0]["isSuccessful"],
+            &v["graphs"][1]["isSuccessful"]
+        ),
+        (&json!(false), &json!(true))
+    );
+    let bad = &v["graphs"][0]["graphResponse"]["compositeResponse"];
+    assert_eq!(bad[0]["body"][0]["errorCode"], "PROCESSING_HALTED");
+    assert_eq!(bad[1]["body"][0]["errorCode"], "REQUIRED_FIELD_MISSING");
+    // Before v50.0 there is no such resource.
+    let r = send(
+        &mock,
+        "POST",
+        "/services/data/v49.0/composite/graph",
+        Req::default().bearer(&t).json(json!({"graphs": []})),
+    )
+    .await;
+    assert_eq!((r.status, r.error_code()), (404, "NOT_FOUND".to_string()));
+
+    // Collections retrieve: field names in any case, API case back.
+    let path = format!(
+        "{V}/composite/sobjects/Account?ids=001000000000001AAA,001000000000999XYZ&fields=name"
+    );
+    let r = send(&mock, "GET", &path, Req::default().bearer(&t)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json(),
+        json!([{"attributes": {"type": "Account",
+        "url": format!("{V}/sobjects/Account/001000000000001AAA")}, "Name": "Acme 0001"}, null])
+    );
+    let long = format!(
+        "{V}/composite/sobjects/Account?fields=Id&ids={}",
+        vec!["001000000000001AAA"; 900].join(",")
+    );
+    let r = send(&mock, "GET", &long, Req::default().bearer(&t)).await;
+    assert_eq!(r.status, 414);
+}
