@@ -153,7 +153,9 @@ async fn wait_all(
     }
 }
 
+/// The generated `JobState` has no methods of its own.
 trait Final {
+    /// True once the job will not change any more.
     fn is_final(&self) -> bool;
 }
 
