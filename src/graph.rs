@@ -136,77 +136,14 @@ pub fn depth(nodes: &[Subrequest]) -> Option<usize> {
 
 /// The request body, or the first limit or rule the graphs break.
 fn body(s: &Session, graphs: &[Graph]) -> Result<Value, Error> {
-    let nodes: usize = graphs.iter().map(|g| g.requests.len()).sum();
-    if graphs.is_empty() || graphs.len() > MAX_GRAPHS {
-        return Err(Error::request(
-            "graphs",
-            format!("needs 1 to {MAX_GRAPHS} graphs, got {}", graphs.len()),
-        ));
-    }
-    if nodes > MAX_NODES {
-        return Err(Error::request(
-            "graphs",
-            format!("{nodes} nodes in all; a request takes at most {MAX_NODES}"),
-        ));
-    }
+    check_counts(graphs)?;
     let data_path = s.data_path();
     // Method and object of every node, to count the different ones.
     let mut kinds: Vec<(&str, String)> = Vec::new();
     let mut out = Vec::with_capacity(graphs.len());
     for (g, graph) in graphs.iter().enumerate() {
-        let id = &graph.graph_id;
-        let valid_id = id.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && !id.chars().any(char::is_control);
-        if !valid_id || graphs[..g].iter().any(|other| other.graph_id == *id) {
-            return Err(Error::request(
-                "graphs",
-                format!(
-                    "graph {g}: graph-id `{id}` must be unique and start with a letter or digit"
-                ),
-            ));
-        }
-        if graph.requests.is_empty() {
-            return Err(Error::request(
-                "graphs",
-                format!("graph {g} (`{id}`) has no nodes"),
-            ));
-        }
-        let mut seen = alloc::collections::BTreeSet::new();
-        let mut entries = Vec::with_capacity(graph.requests.len());
-        for (i, node) in graph.requests.iter().enumerate() {
-            let at = format!("graph {g} (`{id}`) node {i}");
-            entries.push(composite::entry(s, node, "graphs", &at, &mut seen)?);
-            let masked = node.url.replace(['@', '{', '}'], "x");
-            let object = node_object(&data_path, node.method, &masked).ok_or_else(|| {
-                Error::request(
-                    "graphs",
-                    format!(
-                        "{at}: a graph node must be POST {data_path}/sobjects/{{object}}, \
-                         GET, PATCH or DELETE …/sobjects/{{object}}/{{id}}, or GET, PATCH, POST \
-                         or DELETE …/sobjects/{{object}}/{{field}}/{{value}}; got {} {}",
-                        node.method.as_str(),
-                        node.url
-                    ),
-                )
-            })?;
-            kinds.push((node.method.as_str(), object.to_ascii_lowercase()));
-        }
-        match depth(&graph.requests) {
-            None => {
-                return Err(Error::request(
-                    "graphs",
-                    format!("graph {g} (`{id}`): its @{{references}} go round in a circle"),
-                ))
-            }
-            Some(d) if d > MAX_DEPTH => {
-                return Err(Error::request(
-                    "graphs",
-                    format!("graph {g} (`{id}`): references {d} nodes deep; at most {MAX_DEPTH}"),
-                ))
-            }
-            Some(_) => {}
-        }
-        out.push(json!({ "graphId": id, "compositeRequest": entries }));
+        check_graph_id(graphs, g)?;
+        out.push(graph_body(s, &data_path, g, graph, &mut kinds)?);
     }
     kinds.sort_unstable();
     kinds.dedup();
@@ -221,6 +158,86 @@ fn body(s: &Session, graphs: &[Graph]) -> Result<Value, Error> {
         ));
     }
     Ok(json!({ "graphs": out }))
+}
+
+/// How many graphs, and how many nodes in all.
+fn check_counts(graphs: &[Graph]) -> Result<(), Error> {
+    let nodes: usize = graphs.iter().map(|g| g.requests.len()).sum();
+    if graphs.is_empty() || graphs.len() > MAX_GRAPHS {
+        return Err(Error::request(
+            "graphs",
+            format!("needs 1 to {MAX_GRAPHS} graphs, got {}", graphs.len()),
+        ));
+    }
+    if nodes > MAX_NODES {
+        return Err(Error::request(
+            "graphs",
+            format!("{nodes} nodes in all; a request takes at most {MAX_NODES}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Graph `g`'s id: unique, and starting with a letter or digit.
+fn check_graph_id(graphs: &[Graph], g: usize) -> Result<(), Error> {
+    let id = &graphs[g].graph_id;
+    let valid_id =
+        id.starts_with(|c: char| c.is_ascii_alphanumeric()) && !id.chars().any(char::is_control);
+    if !valid_id || graphs[..g].iter().any(|other| other.graph_id == *id) {
+        return Err(Error::request(
+            "graphs",
+            format!("graph {g}: graph-id `{id}` must be unique and start with a letter or digit"),
+        ));
+    }
+    Ok(())
+}
+
+/// One graph's part of the body; each node's method and object go to `kinds`.
+fn graph_body<'a>(
+    s: &Session,
+    data_path: &str,
+    g: usize,
+    graph: &'a Graph,
+    kinds: &mut Vec<(&'a str, String)>,
+) -> Result<Value, Error> {
+    let id = &graph.graph_id;
+    if graph.requests.is_empty() {
+        return Err(Error::request(
+            "graphs",
+            format!("graph {g} (`{id}`) has no nodes"),
+        ));
+    }
+    let mut seen = alloc::collections::BTreeSet::new();
+    let mut entries = Vec::with_capacity(graph.requests.len());
+    for (i, node) in graph.requests.iter().enumerate() {
+        let at = format!("graph {g} (`{id}`) node {i}");
+        entries.push(composite::entry(s, node, "graphs", &at, &mut seen)?);
+        let masked = node.url.replace(['@', '{', '}'], "x");
+        let object = node_object(data_path, node.method, &masked).ok_or_else(|| {
+            Error::request(
+                "graphs",
+                format!(
+                    "{at}: a graph node must be POST {data_path}/sobjects/{{object}}, \
+                     GET, PATCH or DELETE …/sobjects/{{object}}/{{id}}, or GET, PATCH, POST \
+                     or DELETE …/sobjects/{{object}}/{{field}}/{{value}}; got {} {}",
+                    node.method.as_str(),
+                    node.url
+                ),
+            )
+        })?;
+        kinds.push((node.method.as_str(), object.to_ascii_lowercase()));
+    }
+    match depth(&graph.requests) {
+        None => Err(Error::request(
+            "graphs",
+            format!("graph {g} (`{id}`): its @{{references}} go round in a circle"),
+        )),
+        Some(d) if d > MAX_DEPTH => Err(Error::request(
+            "graphs",
+            format!("graph {g} (`{id}`): references {d} nodes deep; at most {MAX_DEPTH}"),
+        )),
+        Some(_) => Ok(json!({ "graphId": id, "compositeRequest": entries })),
+    }
 }
 
 /// Runs the graphs in one call. Each graph commits or rolls back on its
