@@ -162,6 +162,18 @@ async fn a_query_job_comes_back_page_by_page() {
     }
     assert_eq!(rows, done.records_processed);
     assert!(pages > 1, "{pages} pages");
+    // The component asks for gzip and the mock compresses, as Salesforce
+    // does: the pages above were inflated inside the component.
+    let asked = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/results"))
+        .all(|r| {
+            r.headers
+                .iter()
+                .any(|(k, v)| k == "accept-encoding" && v == "gzip")
+        });
+    assert!(asked, "every results request accepts gzip");
     let listed = client.list_jobs(JobKind::Query, None).await.unwrap();
     assert!(listed.jobs.iter().any(|j| j.id == job.id));
 }
