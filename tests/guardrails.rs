@@ -345,3 +345,28 @@ async fn retrieve_graph_and_tree_are_held_by_the_guardrails() {
         (&json!(true), &json!(1))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bulk_job_of_another_object_is_not_reported() {
+    let mock = mock().await;
+    let mut client = password_client(&mock);
+    let job = client
+        .create_query_job("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap();
+    let args = json!({"job_id": job.id, "kind": "query"});
+    let m = denied(
+        run(
+            &mut client,
+            &only(&["Account"]),
+            "bulk_job_status",
+            args.clone(),
+        )
+        .await,
+    );
+    assert!(m.contains("`Lead`"), "{m}");
+    let seen = run(&mut client, &only(&["Lead"]), "bulk_job_status", args)
+        .await
+        .unwrap();
+    assert_eq!(seen["object"], "Lead");
+}

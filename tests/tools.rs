@@ -240,6 +240,22 @@ async fn every_tool_runs_against_the_mock() {
         true
     );
 
+    let job = client
+        .create_query_job("SELECT Id FROM Account", false, None)
+        .await
+        .unwrap();
+    let status = run(
+        &mut client,
+        "bulk_job_status",
+        json!({"job_id": job.id, "kind": "query"}),
+    )
+    .await;
+    assert_eq!(
+        (status["object"].as_str(), status["operation"].as_str()),
+        (Some("Account"), Some("query")),
+        "{status}"
+    );
+
     assert_eq!(ran, catalog, "every tool in the catalog is exercised");
 }
 

@@ -195,4 +195,9 @@ impl crate::bindings::Guest for Adapter {
     fn api_versions() -> Result<String, String> {
         run_tool("api_versions", ok(Args::new()))
     }
+
+    fn bulk_job_status(job_id: String, kind: Option<String>) -> Result<String, String> {
+        let args = Args::new().put("job_id", job_id).opt("kind", kind);
+        run_tool("bulk_job_status", ok(args))
+    }
 }

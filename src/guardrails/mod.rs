@@ -126,6 +126,11 @@ impl Guardrails {
                     list.retain(|o| o["name"].as_str().is_some_and(|n| allowed.contains(n)));
                 }
             }
+            if tool == "bulk_job_status" {
+                if let Some(object) = out["object"].as_str() {
+                    allowed.check(object)?;
+                }
+            }
             record_types(out, allowed)?;
         }
         if let Some(max) = self.max_rows {
@@ -296,8 +301,8 @@ fn admit_objects(
         "create_record_tree" => reach::tree(m, allowed, object, &args["records"]),
         // Checked on the way back: the records a locator pages through.
         "soql_query_more" => Ok(()),
-        // Narrowed on the way back.
-        "describe_global" => Ok(()),
+        // Narrowed on the way back; a job's object is checked on the way back.
+        "describe_global" | "bulk_job_status" => Ok(()),
         // No object: the org's limits, the user's own profile, versions.
         "org_limits" | "current_user" | "api_versions" => Ok(()),
         other => Err(reach::undecidable(&format!(

@@ -183,6 +183,7 @@ fn run(t: &mut dyn Transport, s: &Session, name: &str, args: &Value) -> Result<V
         "composite" => run_composite(t, s, args)?,
         "composite_graph" => run_graph(t, s, args)?,
         "create_record_tree" => run_tree(t, s, args)?,
+        "bulk_job_status" => run_bulk_status(t, s, args)?,
         "describe_global" | "describe_sobject" | "org_limits" | "current_user" | "api_versions" => {
             run_org(t, s, name, args)?
         }
@@ -372,6 +373,22 @@ fn run_tree(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, E
     Ok(json!({"hasErrors": out.has_errors, "results": results}))
 }
 
+/// `bulk_job_status`: one look at a job, never a wait.
+fn run_bulk_status(t: &mut dyn Transport, s: &Session, args: &Value) -> Result<Value, Error> {
+    use crate::bulk::{job_status, JobKind};
+    let kind = match arg(args, "kind") {
+        "query" => JobKind::Query,
+        _ => JobKind::Ingest,
+    };
+    let job = job_status(t, s, kind, arg(args, "job_id"))?;
+    Ok(json!({
+        "id": job.id, "operation": job.operation, "object": job.sobject,
+        "state": format!("{:?}", job.state), "numberRecordsProcessed": job.records_processed,
+        "numberRecordsFailed": job.records_failed, "errorMessage": job.error_message,
+        "createdDate": job.created_date,
+    }))
+}
+
 /// The org metadata tools.
 fn run_org(t: &mut dyn Transport, s: &Session, name: &str, args: &Value) -> Result<Value, Error> {
     Ok(match name {
@@ -423,7 +440,7 @@ mod tests {
             }
         }
         let catalog = super::catalog();
-        assert_eq!(catalog.len(), 22);
+        assert_eq!(catalog.len(), 23);
         for t in &catalog {
             no_nulls(&t.input_schema, &t.name);
             let properties = t.input_schema["properties"].as_object().unwrap();
