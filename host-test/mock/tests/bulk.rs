@@ -120,6 +120,20 @@ impl Org {
     }
 
     async fn raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Resp {
+        let headers: &[(&str, &str)] = match content_type {
+            "" => &[],
+            ct => &[("Content-Type", ct)],
+        };
+        self.raw_with(method, path, headers, body).await
+    }
+
+    async fn raw_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         let host = self
             .mock
             .http_url()
@@ -131,8 +145,8 @@ impl Org {
             self.token,
             body.len()
         );
-        if !content_type.is_empty() {
-            head.push_str(&format!("Content-Type: {content_type}\r\n"));
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
         s.write_all(head.as_bytes()).await.unwrap();
@@ -656,6 +670,24 @@ async fn query_jobs_page_by_locator_until_null() {
     }
     assert_eq!((pages, rows), (3, 300));
     let whole = org.get(&format!("/jobs/query/{id}/results")).await;
+    // Asked for gzip, the same page comes compressed [S-GZIP-Q].
+    let path = format!("{V}/jobs/query/{id}/results");
+    let gz = org
+        .raw_with("GET", &path, &[("Accept-Encoding", "gzip")], b"")
+        .await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gz.body[..]),
+        &mut inflated,
+    )
+    .unwrap();
+    assert_eq!(inflated, whole.body, "the same CSV, compressed");
+    assert_eq!(
+        whole.header("content-encoding"),
+        None,
+        "plain when not asked"
+    );
     assert_eq!(
         (
             whole.header("sforce-locator"),
