@@ -2,86 +2,16 @@
 //! state error, Salesforce's CSV rules, per-row failures, the upload limit,
 //! query result pages and the processing delay.
 
+mod support;
+
 use salesforce_mock::{Mock, MockOptions};
 use serde_json::{json, Value};
 use std::time::Duration;
+use support::{parse_response, Resp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const V: &str = "/services/data/v62.0";
-
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    /// The whole error body, `[{"errorCode":…,"message":…}]`.
-    fn error(&self) -> (String, String) {
-        let e = &self.json()[0];
-        (
-            e["errorCode"].as_str().unwrap_or("").into(),
-            e["message"].as_str().unwrap_or("").into(),
-        )
-    }
-}
-
-fn parse_response(raw: &[u8]) -> Resp {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        let (mut out, mut rest) = (Vec::new(), &body[..]);
-        loop {
-            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let len = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap().trim(), 16)
-                .unwrap();
-            if len == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[eol + 2..eol + 2 + len]);
-            rest = &rest[eol + 2 + len + 2..];
-        }
-        body = out;
-    }
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
 
 struct Org {
     mock: Mock,
