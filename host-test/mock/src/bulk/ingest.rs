@@ -1,9 +1,9 @@
 //! `/jobs/ingest`: create a job, upload its one CSV, close or abort it,
 //! read, list and delete it [S-CREATE][S-UPLOAD][S-ABORT][S-INFO][S-DELETE].
 
-use super::bad_request;
 use super::csv::{Delimiter, Dialect, LineEnding};
 use super::jobs::{settle_later, Job, Operation, Payload, Spec, State, View};
+use super::{bad_request, wanted_state};
 use crate::data::sobject;
 use crate::errors::{self, ApiError};
 use crate::sobjects::body_object;
@@ -195,11 +195,7 @@ pub(crate) async fn set_state(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let wanted = body_object(&body)?
-        .get("state")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let wanted = wanted_state(&body)?;
     let mut jobs = lock(&st.bulk);
     let job = jobs.get(&id, false, &st)?;
     match wanted.as_str() {

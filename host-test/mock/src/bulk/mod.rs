@@ -74,6 +74,15 @@ pub(crate) fn routes(v: &str) -> Vec<(String, MethodRouter<Arc<Shared>>)> {
 
 /// `[{"errorCode":…,"message":…}]` with 400, the shape of every Bulk 2.0
 /// error [S-INFO][S-ABORTQ].
+/// The `state` a PATCH of a job asks for (empty when it names none).
+pub(crate) fn wanted_state(body: &[u8]) -> Result<String, ApiError> {
+    Ok(crate::sobjects::body_object(body)?
+        .get("state")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+        .to_string())
+}
+
 pub(crate) fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
     errors::rest(StatusCode::BAD_REQUEST, code, message)
 }

@@ -2,9 +2,9 @@
 //! `UploadComplete`, goes `InProgress` and ends `JobComplete` with its rows
 //! flattened for CSV: `Account.Name` is a column of its own [S-QRESULTS].
 
-use super::bad_request;
 use super::ingest::{abort, delete_job, dialect, list_jobs};
 use super::jobs::{settle_later, Job, Operation, Payload, Spec, State, View};
+use super::{bad_request, wanted_state};
 use crate::data::Store;
 use crate::errors::{self, ApiError};
 use crate::query::select_rows_where;
@@ -147,11 +147,7 @@ pub(crate) async fn set_state(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let wanted = body_object(&body)?
-        .get("state")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let wanted = wanted_state(&body)?;
     let mut jobs = lock(&st.bulk);
     let job = jobs.get(&id, true, &st)?;
     if wanted != "Aborted" {
