@@ -4,88 +4,13 @@
 
 mod support;
 
-use salesforce_mock::{Mock, MockOptions};
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::{parse_response, Resp};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::{Org, Resp};
 
 const V: &str = "/services/data/v62.0";
 
-struct Org {
-    mock: Mock,
-    token: String,
-}
-
 impl Org {
-    async fn start() -> Org {
-        let mock = Mock::start(MockOptions::default())
-            .await
-            .expect("mock starts");
-        let c = mock.credentials().clone();
-        let form = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([
-                ("grant_type", "password".to_string()),
-                ("client_id", c.client_id.clone()),
-                ("client_secret", c.client_secret.clone()),
-                ("username", c.username.clone()),
-                ("password", format!("{}{}", c.password, c.security_token)),
-            ])
-            .finish();
-        let mut org = Org {
-            mock,
-            token: String::new(),
-        };
-        let r = org
-            .raw(
-                "POST",
-                "/services/oauth2/token",
-                "application/x-www-form-urlencoded",
-                form.as_bytes(),
-            )
-            .await;
-        org.token = r.json()["access_token"].as_str().unwrap().to_string();
-        org
-    }
-
-    async fn raw(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> Resp {
-        let headers: &[(&str, &str)] = match content_type {
-            "" => &[],
-            ct => &[("Content-Type", ct)],
-        };
-        self.raw_with(method, path, headers, body).await
-    }
-
-    async fn raw_with(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Resp {
-        let host = self
-            .mock
-            .http_url()
-            .trim_start_matches("http://")
-            .to_string();
-        let mut s = TcpStream::connect(&host).await.expect("connect");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n",
-            self.token,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes()).await.unwrap();
-        s.write_all(body).await.unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await.unwrap();
-        parse_response(&raw)
-    }
-
     async fn get(&self, path: &str) -> Resp {
         self.raw("GET", &format!("{V}{path}"), "", b"").await
     }
