@@ -46,7 +46,7 @@ pub use credentials::Credentials;
 pub use state::{Fault, Knobs, LoggedRequest};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -364,6 +364,9 @@ pub(crate) fn api_router(st: Arc<Shared>) -> Router {
     }
     app.fallback(|| async { errors::not_found() })
         .method_not_allowed_fallback(|| async { errors::method_not_allowed() })
+        // `front` has read the body already, at most MAX_BODY of it; without
+        // this the extractors would refuse anything over axum's 2 MB in plain text.
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(st.clone(), rest::guard))
         .with_state(st)
 }

@@ -454,6 +454,19 @@ async fn processing_takes_the_configured_time_and_uploads_have_a_limit() {
         (Some("JobComplete"), Some(1))
     );
 
+    // Uploads of many MB get through (axum's 2 MB default once stopped them).
+    let rows: String = (0..300_000).map(|i| format!("Big {i:06}\n")).collect();
+    let r = org
+        .json(
+            "POST",
+            "/jobs/ingest",
+            json!({"object": "Account", "operation": "insert"}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let put = org.put_csv(&id, &format!("Name\n{rows}")).await;
+    assert_eq!(put.status, 201, "{}", put.text());
+
     org.mock.knobs().set_bulk_upload_limit(16);
     let r = org
         .json(
