@@ -1,7 +1,11 @@
-//! The org's data: four standard objects, their fields, and deterministic seed
-//! records, with the write rules (required, read-only, unique) Salesforce enforces.
+//! The org's data: four standard objects and three with a blob field (see
+//! `files`), their fields, and deterministic seed records, with the write
+//! rules (required, read-only, create-only, unique) Salesforce enforces.
+//! Tags such as [S-BLOB-UP] name sources in `salesforce-bulk.md`.
 
 use crate::errors::{self, ApiError};
+use crate::files;
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
@@ -19,6 +23,11 @@ pub(crate) enum Kind {
     DateTime,
     /// A lookup to another object, e.g. `AccountId` → `Account`.
     Reference(&'static str),
+    /// A lookup that may point at any of several objects, e.g.
+    /// `Attachment.ParentId`; the mock does not join through it in SOQL.
+    Polymorphic(&'static [&'static str]),
+    /// Binary content, shown as a URL and never inline (see `files`).
+    Blob,
 }
 
 impl Kind {
@@ -32,7 +41,9 @@ impl Kind {
             Kind::Boolean => "boolean",
             Kind::Date => "date",
             Kind::DateTime => "datetime",
-            Kind::Reference(_) => "reference",
+            Kind::Reference(_) | Kind::Polymorphic(_) => "reference",
+            // Blob fields are `base64` in describe (SOAP API guide, "Primitive Data Types").
+            Kind::Blob => "base64",
         }
     }
 }
@@ -40,23 +51,37 @@ impl Kind {
 pub(crate) struct Field {
     pub name: &'static str,
     pub kind: Kind,
-    pub writable: bool,
+    /// Describe's `createable` and `updateable`.
+    pub createable: bool,
+    pub updateable: bool,
 }
 
-const fn f(name: &'static str, kind: Kind) -> Field {
+pub(crate) const fn f(name: &'static str, kind: Kind) -> Field {
     Field {
         name,
         kind,
-        writable: true,
+        createable: true,
+        updateable: true,
     }
 }
 
 /// System-maintained: readable, never writable.
-const fn ro(name: &'static str, kind: Kind) -> Field {
+pub(crate) const fn ro(name: &'static str, kind: Kind) -> Field {
     Field {
         name,
         kind,
-        writable: false,
+        createable: false,
+        updateable: false,
+    }
+}
+
+/// Set when the record is created, read-only after (e.g. `ContentVersion.PathOnClient`).
+pub(crate) const fn create_only(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        createable: true,
+        updateable: false,
     }
 }
 
@@ -103,6 +128,11 @@ impl SObject {
 
     pub(crate) fn record_url(&self, version: &str, id: &str) -> String {
         format!("/services/data/v{version}/sobjects/{}/{id}", self.name)
+    }
+
+    /// The field holding the object's file, e.g. `VersionData` on ContentVersion.
+    pub(crate) fn blob_field(&self) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.kind == Kind::Blob)
     }
 }
 
@@ -155,7 +185,7 @@ static OPPORTUNITY_FIELDS: [Field; 9] = [
     ro("IsDeleted", Kind::Boolean),
 ];
 
-pub(crate) static SOBJECTS: [SObject; 4] = [
+pub(crate) static SOBJECTS: [SObject; 7] = [
     SObject {
         name: "Account",
         label: "Account",
@@ -196,11 +226,53 @@ pub(crate) static SOBJECTS: [SObject; 4] = [
         external_ids: &[],
         compound_name: false,
     },
+    SObject {
+        name: "ContentVersion",
+        label: "Content Version",
+        label_plural: "Content Versions",
+        prefix: "068",
+        fields: &files::schema::CONTENT_VERSION_FIELDS,
+        required: files::schema::CONTENT_VERSION_REQUIRED,
+        external_ids: &[],
+        compound_name: false,
+    },
+    SObject {
+        name: "Attachment",
+        label: "Attachment",
+        label_plural: "Attachments",
+        prefix: "00P",
+        fields: &files::schema::ATTACHMENT_FIELDS,
+        required: files::schema::ATTACHMENT_REQUIRED,
+        external_ids: &[],
+        compound_name: false,
+    },
+    SObject {
+        name: "Document",
+        label: "Document",
+        label_plural: "Documents",
+        prefix: "015",
+        fields: &files::schema::DOCUMENT_FIELDS,
+        required: files::schema::DOCUMENT_REQUIRED,
+        external_ids: &[],
+        compound_name: false,
+    },
 ];
 
 /// Object names are case-insensitive in URLs and SOQL.
 pub(crate) fn sobject(name: &str) -> Option<&'static SObject> {
     SOBJECTS.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+/// The key prefix of `name`'s ids, for the objects the mock serves and the
+/// few others its lookups point at (User `005`, Folder `00l`,
+/// ContentDocument `069`: the standard key prefixes).
+pub(crate) fn key_prefix(name: &str) -> Option<&'static str> {
+    match name {
+        "User" => Some("005"),
+        "Folder" => Some("00l"),
+        "ContentDocument" => Some("069"),
+        _ => sobject(name).map(|s| s.prefix),
+    }
 }
 
 /// 15- or 18-character alphanumeric, the two forms of a Salesforce id.
@@ -213,6 +285,8 @@ pub(crate) struct Record {
     pub id: String,
     values: HashMap<&'static str, Value>,
     pub deleted: bool,
+    /// The file of a ContentVersion, Attachment or Document; cheap to clone.
+    pub blob: Option<Bytes>,
 }
 
 impl Record {
@@ -222,6 +296,20 @@ impl Record {
             "Id" => Value::String(self.id.clone()),
             "IsDeleted" => Value::Bool(self.deleted),
             _ => self.values.get(name).cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    /// A field as an answer shows it: a blob field is the relative URL its
+    /// bytes are served at, never the bytes [S-BLOB-GET][S-NETCORE].
+    pub(crate) fn shown(&self, sobject: &SObject, field: &Field, version: &str) -> Value {
+        match (field.kind, &self.blob) {
+            (Kind::Blob, Some(_)) => Value::String(format!(
+                "{}/{}",
+                sobject.record_url(version, &self.id),
+                field.name
+            )),
+            (Kind::Blob, None) => Value::Null,
+            _ => self.get(field.name),
         }
     }
 }
@@ -239,6 +327,8 @@ struct Table {
 #[derive(Clone)]
 pub(crate) struct Store {
     tables: Vec<Table>,
+    /// Ids issued for objects without a table, by key prefix (ContentDocument).
+    issued_elsewhere: HashMap<&'static str, usize>,
 }
 
 /// Ordered JSON: Salesforce puts `attributes` first and fields in select order,
@@ -290,7 +380,10 @@ pub(crate) fn record_out(
         attributes(sobject, version, &rec.id),
     )];
     for f in fields {
-        entries.push((f.name.to_string(), Out::Value(rec.get(f.name))));
+        entries.push((
+            f.name.to_string(),
+            Out::Value(rec.shown(sobject, f, version)),
+        ));
     }
     Out::Object(entries)
 }
@@ -345,13 +438,26 @@ impl Store {
         sobject: &'static SObject,
         body: &Map<String, Value>,
     ) -> Result<String, ApiError> {
+        self.create_with_blob(sobject, body, None)
+    }
+
+    /// Insert a record whose file came apart from `body` (a multipart
+    /// upload) or, with `None`, inside it as base64 [S-BLOB-UP].
+    pub(crate) fn create_with_blob(
+        &mut self,
+        sobject: &'static SObject,
+        body: &Map<String, Value>,
+        blob: Option<Bytes>,
+    ) -> Result<String, ApiError> {
         let mut values = writable_values(sobject, body, None)?;
-        check_required(sobject, &values)?;
+        let blob = files::take_blob(sobject, &mut values, blob, false)?;
+        check_required(sobject, &values, blob.is_some())?;
         self.check_unique(sobject, &values, None)?;
+        files::derive_on_insert(self, sobject, &mut values, blob.as_ref())?;
         let now = Value::String(datetime_string(now_secs()));
         values.insert("CreatedDate", now.clone());
         values.insert("LastModifiedDate", now);
-        Ok(self.insert(sobject, values))
+        Ok(self.insert(sobject, values, blob))
     }
 
     pub(crate) fn update(
@@ -360,26 +466,66 @@ impl Store {
         id: &str,
         body: &Map<String, Value>,
     ) -> Result<(), ApiError> {
-        let changes = writable_values(sobject, body, Some(id))?;
-        let (full_id, mut merged) = match self.get(sobject, id) {
+        self.update_with_blob(sobject, id, body, None)
+    }
+
+    /// `update`, with a new file from a multipart upload [S-BLOB-UP].
+    pub(crate) fn update_with_blob(
+        &mut self,
+        sobject: &'static SObject,
+        id: &str,
+        body: &Map<String, Value>,
+        blob: Option<Bytes>,
+    ) -> Result<(), ApiError> {
+        let mut changes = writable_values(sobject, body, Some(id))?;
+        let blob = files::take_blob(sobject, &mut changes, blob, true)?;
+        let (full_id, mut merged, had_blob) = match self.get(sobject, id) {
             None => return Err(errors::not_found()),
             Some(r) if r.deleted => return Err(entity_deleted()),
-            Some(r) => (r.id.clone(), r.values.clone()),
+            Some(r) => (r.id.clone(), r.values.clone(), r.blob.is_some()),
         };
         merged.extend(changes);
-        check_required(sobject, &merged)?;
+        check_required(sobject, &merged, had_blob || blob.is_some())?;
         self.check_unique(sobject, &merged, Some(&full_id))?;
+        if let Some(b) = &blob {
+            files::derive_sizes(sobject, &mut merged, b);
+        }
         merged.insert(
             "LastModifiedDate",
             Value::String(datetime_string(now_secs())),
         );
         derive_name(sobject, &mut merged);
-        if let Some(t) = self.table_mut(sobject) {
-            if let Some(r) = t.records.iter_mut().find(|r| r.id == full_id) {
-                r.values = merged;
-            }
+        if let Some(r) = self.record_mut(sobject, &full_id) {
+            r.values = merged;
+            r.blob = blob.or(r.blob.take());
         }
         Ok(())
+    }
+
+    fn record_mut(&mut self, sobject: &SObject, full_id: &str) -> Option<&mut Record> {
+        let t = self.table_mut(sobject)?;
+        t.records.iter_mut().find(|r| r.id == full_id)
+    }
+
+    /// Set one field of a stored record, as the platform does for derived
+    /// fields (a ContentVersion stops being `IsLatest`).
+    pub(crate) fn set_field(
+        &mut self,
+        sobject: &SObject,
+        full_id: &str,
+        field: &'static str,
+        v: Value,
+    ) {
+        if let Some(r) = self.record_mut(sobject, full_id) {
+            r.values.insert(field, v);
+        }
+    }
+
+    /// A new id of an object the mock keeps no table for, e.g. a ContentDocument.
+    pub(crate) fn issue_id(&mut self, prefix: &'static str) -> String {
+        let n = self.issued_elsewhere.entry(prefix).or_default();
+        *n += 1;
+        format!("{prefix}{:0>12}AAA", *n)
     }
 
     /// Soft delete: the row stays for `queryAll`.
@@ -447,6 +593,7 @@ impl Store {
         &mut self,
         sobject: &'static SObject,
         mut values: HashMap<&'static str, Value>,
+        blob: Option<Bytes>,
     ) -> String {
         derive_name(sobject, &mut values);
         let Some(table) = self.table_mut(sobject) else {
@@ -461,6 +608,7 @@ impl Store {
             id: id.clone(),
             values,
             deleted: false,
+            blob,
         });
         id
     }
@@ -478,6 +626,7 @@ impl Store {
                     issued: 0,
                 })
                 .collect(),
+            issued_elsewhere: HashMap::new(),
         };
         seed(&mut store);
         seed_extra_accounts(&mut store, extra_accounts);
@@ -539,34 +688,48 @@ fn writable_values(
         if field.name == "Id" && own_id.is_some() && value.as_str() == own_id {
             continue;
         }
-        if !field.writable {
+        let allowed = match own_id {
+            None => field.createable,
+            Some(_) => field.updateable,
+        };
+        if !allowed {
             read_only.push(field.name.to_string());
             continue;
         }
         out.insert(field.name, coerce(field, value)?);
     }
     if !read_only.is_empty() {
-        return Err(errors::rest_fields(
-            StatusCode::BAD_REQUEST,
-            "INVALID_FIELD_FOR_INSERT_UPDATE",
-            format!(
-                "Unable to create/update fields: {}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
-                read_only.join(", ")
-            ),
-            &read_only,
-        ));
+        return Err(not_writable(&read_only));
     }
     Ok(out)
 }
 
+/// Salesforce's answer to writing a field it will not take in this call.
+pub(crate) fn not_writable(fields: &[String]) -> ApiError {
+    errors::rest_fields(
+        StatusCode::BAD_REQUEST,
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+        format!(
+            "Unable to create/update fields: {}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+            fields.join(", ")
+        ),
+        fields,
+    )
+}
+
+/// The required fields `values` lacks; a blob field lives apart from the
+/// values, so `has_blob` says whether the record has its file.
 fn check_required(
     sobject: &SObject,
     values: &HashMap<&'static str, Value>,
+    has_blob: bool,
 ) -> Result<(), ApiError> {
+    let blob = sobject.blob_field().map(|f| f.name);
     let missing: Vec<String> = sobject
         .required
         .iter()
         .filter(|f| match values.get(*f) {
+            _ if Some(**f) == blob => !has_blob,
             None | Some(Value::Null) => true,
             Some(Value::String(s)) => s.trim().is_empty(),
             Some(_) => false,
@@ -628,12 +791,32 @@ fn coerce(field: &Field, value: &Value) -> Result<Value, ApiError> {
         Kind::Reference(target) => match value {
             Value::String(s) if s.is_empty() => Ok(Value::Null),
             Value::String(s) if looks_like_id(s) => Ok(value.clone()),
-            _ => Err(errors::rest_fields(
-                StatusCode::BAD_REQUEST,
-                "MALFORMED_ID",
-                format!("{target} ID: id value of incorrect type: {}", plain(value)),
-                &[field.name.to_string()],
+            _ => Err(malformed_reference(target, field, value)),
+        },
+        // Of the objects it may point at: the docs' Document example
+        // answers a User id as FolderId with "Folder ID: id value of
+        // incorrect type: 005D0000001GiU7" (REST guide v23, "Insert or Update Blob Data").
+        Kind::Polymorphic(targets) => match value {
+            Value::String(s) if s.is_empty() => Ok(Value::Null),
+            Value::String(s)
+                if looks_like_id(s)
+                    && targets
+                        .iter()
+                        .filter_map(|t| key_prefix(t))
+                        .any(|p| s.starts_with(p)) =>
+            {
+                Ok(value.clone())
+            }
+            _ => Err(malformed_reference(
+                field.name.strip_suffix("Id").unwrap_or(field.name),
+                field,
+                value,
             )),
+        },
+        // Decoded by `files::take_blob`, which knows the size limits.
+        Kind::Blob => match value {
+            Value::String(_) => Ok(value.clone()),
+            _ => Err(bad("base64")),
         },
         Kind::Text | Kind::Id | Kind::Date | Kind::DateTime => match value {
             Value::String(_) => Ok(value.clone()),
@@ -641,6 +824,15 @@ fn coerce(field: &Field, value: &Value) -> Result<Value, ApiError> {
             _ => Err(bad("string")),
         },
     }
+}
+
+fn malformed_reference(what: &str, field: &Field, value: &Value) -> ApiError {
+    errors::rest_fields(
+        StatusCode::BAD_REQUEST,
+        "MALFORMED_ID",
+        format!("{what} ID: id value of incorrect type: {}", plain(value)),
+        &[field.name.to_string()],
+    )
 }
 
 fn plain(v: &Value) -> String {
@@ -785,7 +977,7 @@ fn seed(store: &mut Store) {
         );
         v.insert("ExtId__c", Value::String(ext));
         stamp(&mut v, n);
-        store.insert(account, v);
+        store.insert(account, v, None);
     }
 
     let account_id = |n: usize| make_id(account, n);
@@ -806,7 +998,7 @@ fn seed(store: &mut Store) {
         };
         v.insert("AccountId", acct);
         stamp(&mut v, n);
-        store.insert(contact, v);
+        store.insert(contact, v, None);
     }
 
     for n in 1..=50 {
@@ -817,7 +1009,7 @@ fn seed(store: &mut Store) {
         v.insert("Status", s(LEAD_STATUS[n % LEAD_STATUS.len()]));
         v.insert("Email", Value::String(format!("lead{n}@example.org")));
         stamp(&mut v, n);
-        store.insert(lead, v);
+        store.insert(lead, v, None);
     }
 
     for n in 1..=100 {
@@ -834,7 +1026,7 @@ fn seed(store: &mut Store) {
             Value::String(account_id(n * 11 % numbered + 1)),
         );
         stamp(&mut v, n);
-        store.insert(opportunity, v);
+        store.insert(opportunity, v, None);
     }
 }
 
@@ -867,7 +1059,7 @@ fn seed_extra_accounts(store: &mut Store, extra: usize) {
             "LastModifiedDate",
             Value::String(datetime_string(created + 86_400)),
         );
-        store.insert(account, v);
+        store.insert(account, v, None);
     }
 }
 

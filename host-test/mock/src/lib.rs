@@ -8,7 +8,9 @@
 //! SOAP `login()`, `identity` `/services/oauth2/userinfo`, `search` SOSL
 //! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`,
 //! `graph` `/composite/graph`, `tree` `/composite/tree`;
-//! `bulk` Bulk API 2.0 `/jobs/ingest` and `/jobs/query`;
+//! `bulk` Bulk API 2.0 `/jobs/ingest` and `/jobs/query`; `files` the
+//! objects with a blob field (ContentVersion, Attachment, Document):
+//! their files under `/sobjects`;
 //! `rest` is the session gate in front of `/services/data/vNN.N`.
 //! `sessions` keeps issued tokens, `cursors` query locators, and
 //! `conditional` reads conditional request headers.
@@ -23,6 +25,7 @@ mod cursors;
 mod data;
 mod device;
 mod errors;
+mod files;
 mod graph;
 mod identity;
 mod jwt;
@@ -45,7 +48,7 @@ pub use chaos::{Chaos, ChaosFault};
 pub use credentials::Credentials;
 pub use state::{Fault, Knobs, LoggedRequest};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -256,6 +259,35 @@ impl Mock {
     pub fn deny_device(&self, user_code: &str) -> bool {
         let lifetime = self.shared.knobs.device_code_lifetime();
         state::lock(&self.shared.devices).answer(user_code, false, lifetime)
+    }
+
+    /// Store a ContentVersion, Attachment or Document with `bytes` as its
+    /// file, as an upload would: `fields` are the JSON fields of the upload
+    /// (e.g. `{"PathOnClient":"q1.pdf"}`; Attachment wants `Name` and
+    /// `ParentId`, Document `Name` and a `00l…` `FolderId`), and the same
+    /// fields are derived (ContentDocumentId, FileType, ContentSize,
+    /// BodyLength …). Returns the new record's id. A test helper: panics on
+    /// an object without a blob field or on what an upload would be refused for.
+    pub fn put_blob(&self, sobject: &str, fields: serde_json::Value, bytes: Vec<u8>) -> String {
+        let obj = data::sobject(sobject)
+            .filter(|o| o.blob_field().is_some())
+            .unwrap_or_else(|| {
+                panic!("put_blob: {sobject} is not ContentVersion, Attachment or Document")
+            });
+        let serde_json::Value::Object(fields) = fields else {
+            panic!("put_blob: the fields must be a JSON object, not {fields}");
+        };
+        state::lock(&self.shared.store)
+            .create_with_blob(obj, &fields, Some(Bytes::from(bytes)))
+            .unwrap_or_else(|e| panic!("put_blob({sobject}): {}: {}", e.code(), e.message()))
+    }
+
+    /// The file stored for record `id` (15 or 18 characters) of `sobject`,
+    /// uploaded or put; `None` if there is no such record or file.
+    pub fn blob(&self, sobject: &str, id: &str) -> Option<Vec<u8>> {
+        let obj = data::sobject(sobject)?;
+        let store = state::lock(&self.shared.store);
+        store.get(obj, id)?.blob.as_ref().map(|b| b.to_vec())
     }
 
     /// Everything a client needs to connect, as JSON (secrets included: it is a test fixture).

@@ -193,9 +193,10 @@ fn row_with_children(
     for (i, f) in fields.iter().enumerate() {
         children += children_out(store, q, i, rec, version, &mut entries);
         match f {
-            FieldRef::Direct(field) => {
-                entries.push((field.name.to_string(), Out::Value(rec.get(field.name))))
-            }
+            FieldRef::Direct(field) => entries.push((
+                field.name.to_string(),
+                Out::Value(rec.shown(q.sobject, field, version)),
+            )),
             FieldRef::Related {
                 lookup,
                 rel,
@@ -208,15 +209,19 @@ fn row_with_children(
                 };
                 let existing = entries.iter_mut().find(|(k, _)| k == rel);
                 match (existing, parent) {
-                    (Some((_, Out::Object(inner))), Some(p)) => {
-                        inner.push((field.name.to_string(), Out::Value(p.get(field.name))))
-                    }
+                    (Some((_, Out::Object(inner))), Some(p)) => inner.push((
+                        field.name.to_string(),
+                        Out::Value(p.shown(target, field, version)),
+                    )),
                     (Some(_), _) => {}
                     (None, Some(p)) => entries.push((
                         rel.to_string(),
                         Out::Object(vec![
                             ("attributes".into(), attributes(target, version, &p.id)),
-                            (field.name.to_string(), Out::Value(p.get(field.name))),
+                            (
+                                field.name.to_string(),
+                                Out::Value(p.shown(target, field, version)),
+                            ),
                         ]),
                     )),
                     (None, None) => entries.push((rel.to_string(), Out::Value(Value::Null))),

@@ -1,9 +1,11 @@
 //! `/sobjects`: describe, create, read, update, delete, and upsert or read by
-//! external id, with Salesforce's status codes (201, 204, 300, 404 …).
+//! external id, with Salesforce's status codes (201, 204, 300, 404 …);
+//! a blob object's fields are checked in `files`.
 
 use crate::conditional::{self, Precondition};
 use crate::data::{looks_like_id, record_out, sobject, Field, Record, SObject, Store, SOBJECTS};
 use crate::errors::{self, ApiError};
+use crate::files;
 use crate::state::{lock, Shared};
 use crate::versions::ApiVersion;
 use axum::body::Bytes;
@@ -181,11 +183,12 @@ pub(crate) async fn describe(
             // Field type, SOAP API Developer Guide `DescribeSObjectResult`).
             let (reference_to, relationship): (Vec<&str>, Option<&str>) = match f.kind {
                 crate::data::Kind::Reference(t) => (vec![t], f.name.strip_suffix("Id")),
+                crate::data::Kind::Polymorphic(ts) => (ts.to_vec(), f.name.strip_suffix("Id")),
                 _ => (vec![], None),
             };
             json!({
                 "name": f.name, "label": f.name, "type": f.kind.describe_type(),
-                "createable": f.writable, "updateable": f.writable,
+                "createable": f.createable, "updateable": f.updateable,
                 "nillable": !obj.required.contains(&f.name) && f.name != "Id",
                 "externalId": obj.external_ids.contains(&f.name),
                 "unique": obj.external_ids.contains(&f.name),
@@ -215,6 +218,13 @@ fn child_relationships(parent: &SObject) -> Vec<Value> {
 
 // ---- create, and read/update/delete by id -----------------------------------
 
+/// The fields of a create or update body; a blob object's file comes
+/// along as base64 [S-BLOB-UP].
+fn fields(obj: &SObject, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    files::check_json_body(obj, body.len())?;
+    body_object(body)
+}
+
 pub(crate) async fn create(
     State(st): St,
     Extension(v): V,
@@ -222,7 +232,7 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let obj = object(&ty)?;
-    let map = body_object(&body)?;
+    let map = fields(obj, &body)?;
     let id = lock(&st.store).create(obj, &map)?;
     Ok(created(&v, obj, &id, false))
 }
@@ -247,7 +257,7 @@ pub(crate) async fn update(
 ) -> Result<Response, ApiError> {
     let obj = object(&ty)?;
     check_id(obj, &id)?;
-    let map = body_object(&body)?;
+    let map = fields(obj, &body)?;
     let mut store = lock(&st.store);
     if let Some(r) = store.get(obj, &id) {
         // On PATCH only If-Unmodified-Since can stop the update.

@@ -30,7 +30,11 @@ impl FieldRef {
         }
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn is_blob(&self) -> bool {
+        self.kind() == Kind::Blob
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             FieldRef::Direct(f) | FieldRef::Related { field: f, .. } => f.name,
         }
@@ -464,6 +468,7 @@ impl<'q> Parser<'q> {
             loop {
                 let (name, col) = self.word()?;
                 let field = self.resolve(&name, col)?;
+                self.not_blob(&field, &name, col, "can not be sorted in a query call")?;
                 let mut desc = false;
                 if self.is_kw("ASC") {
                     self.pos += 1;
@@ -653,6 +658,7 @@ impl<'q> Parser<'q> {
     fn condition(&mut self) -> Result<Expr, SoqlError> {
         let (name, col) = self.word()?;
         let field = self.resolve(&name, col)?;
+        self.not_blob(&field, &name, col, "can not be filtered in query call")?;
         if self.is_kw("LIKE") {
             self.pos += 1;
             return match self.next() {
@@ -697,6 +703,22 @@ impl<'q> Parser<'q> {
         self.pos += 1;
         let lit = self.literal(&field, col)?;
         Ok(Expr::Cmp(field, op, lit))
+    }
+
+    /// Blob fields are neither filterable nor sortable. Unverified for
+    /// blobs: the wording is Salesforce's for other such fields (long
+    /// text areas); the reference does not cover it.
+    fn not_blob(
+        &self,
+        field: &FieldRef,
+        name: &str,
+        col: usize,
+        what: &str,
+    ) -> Result<(), SoqlError> {
+        if field.kind() == Kind::Blob {
+            return Err(self.err("INVALID_FIELD", col, &format!("field '{name}' {what}")));
+        }
+        Ok(())
     }
 
     /// A literal, type-checked against the field as Salesforce does.

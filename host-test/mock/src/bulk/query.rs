@@ -47,6 +47,13 @@ fn parse(soql: &str) -> Result<Query, ApiError> {
     if !q.children.is_empty() {
         return Err(refuse("Parent-to-child relationship query"));
     }
+    // Unverified too: that Bulk queries refuse blob fields rather than
+    // answer with their URL; the REST query is the way to find files.
+    if let Select::Fields(fields) = &q.select {
+        if let Some(f) = fields.iter().find(|f| f.is_blob()) {
+            return Err(refuse(&format!("Selecting the blob field {}", f.name())));
+        }
+    }
     Ok(q)
 }
 

@@ -1,0 +1,22 @@
+//! Files: the objects with a blob field, ContentVersion (`VersionData`),
+//! Attachment (`Body`) and Document (`Body`), as the REST API guide's
+//! "Insert or Update Blob Data" and "sObject Blob Get" describe them.
+//! Sources are cited by the tags of `salesforce-bulk.md` (§9 and its
+//! **Sources** list): [S-BLOB-GET], [S-BLOB-UP] …
+//!
+//! - `schema`: their fields;
+//! - `blob`: the file in a request and Salesforce's size limits;
+//! - `derive`: what the platform fills in (ContentSize, FileType,
+//!   VersionNumber, BodyLength …) and ContentVersion's ContentDocument;
+//! - `types`: FileType and MIME type from a file name.
+//!
+//! Where the documentation is silent the mock picks a strict answer and
+//! says so in a comment starting "Unverified:".
+
+mod blob;
+mod derive;
+pub(crate) mod schema;
+mod types;
+
+pub(crate) use blob::{check_json_body, take_blob};
+pub(crate) use derive::{derive_on_insert, derive_sizes};
