@@ -10,7 +10,7 @@
 //! `graph` `/composite/graph`, `tree` `/composite/tree`;
 //! `bulk` Bulk API 2.0 `/jobs/ingest` and `/jobs/query`; `files` the
 //! objects with a blob field (ContentVersion, Attachment, Document):
-//! their files under `/sobjects`;
+//! their uploads and streamed downloads under `/sobjects`;
 //! `rest` is the session gate in front of `/services/data/vNN.N`.
 //! `sessions` keeps issued tokens, `cursors` query locators, and
 //! `conditional` reads conditional request headers.

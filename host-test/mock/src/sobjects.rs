@@ -1,11 +1,12 @@
 //! `/sobjects`: describe, create, read, update, delete, and upsert or read by
 //! external id, with Salesforce's status codes (201, 204, 300, 404 …);
-//! a blob object's fields are checked in `files`.
+//! for files (downloads) it hands over to `files`.
 
 use crate::conditional::{self, Precondition};
 use crate::data::{looks_like_id, record_out, sobject, Field, Record, SObject, Store, SOBJECTS};
 use crate::errors::{self, ApiError};
 use crate::files;
+use crate::rest::Internal;
 use crate::state::{lock, Shared};
 use crate::versions::ApiVersion;
 use axum::body::Bytes;
@@ -294,13 +295,19 @@ pub(crate) fn external_field(obj: &SObject, field: &str) -> Result<&'static str,
     ))
 }
 
+/// Also `GET /sobjects/{SObject}/{id}/{blobField}`, a file download, which
+/// shares this route's shape.
 pub(crate) async fn get_by_external_id(
     State(st): St,
     Extension(v): V,
     Path((_, ty, field, value)): Path<(String, String, String, String)>,
     RawQuery(raw): RawQuery,
+    composite: Option<Extension<Internal>>,
 ) -> Result<Response, ApiError> {
     let obj = object(&ty)?;
+    if files::is_download(obj, &field, &value) {
+        return files::download(&st, obj, &field, composite.is_some());
+    }
     let field = external_field(obj, &field)?;
     let ids = lock(&st.store).find_by(obj, field, &value);
     match ids.as_slice() {

@@ -1,13 +1,15 @@
 //! Files against the mock over raw HTTP/1.1: ContentVersion, Attachment and
-//! Document in describe and SOQL (blob fields as URLs), and their files
-//! uploaded as base64 inside JSON.
+//! Document in describe and SOQL (blob fields as URLs), streamed downloads,
+//! and their files uploaded as base64 inside JSON.
 
 mod support;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
-use support::{Org, Resp};
+use support::{parse_response, Org, Resp};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const V: &str = "/services/data/v62.0";
 const FOLDER: &str = "00l000000000001AAA";
@@ -50,6 +52,32 @@ impl Org {
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()["records"][0].clone()
+    }
+
+    /// GET a file, reading the body in 16 KiB reads as a streaming client
+    /// would: the head, and the body with how many reads it took.
+    async fn download(&self, path: &str) -> (Resp, usize) {
+        let host = self
+            .mock
+            .http_url()
+            .trim_start_matches("http://")
+            .to_string();
+        let mut s = TcpStream::connect(&host).await.unwrap();
+        let head = format!(
+            "GET {V}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\r\n",
+            self.token
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let (mut raw, mut buf, mut reads) = (Vec::new(), vec![0u8; 16 * 1024], 0);
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            reads += 1;
+            raw.extend_from_slice(&buf[..n]);
+        }
+        (parse_response(&raw), reads)
     }
 }
 
@@ -255,4 +283,129 @@ async fn json_uploads_carry_base64_within_its_limit() {
         "{}",
         r.text()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn downloads_stream_the_stored_bytes_with_the_records_type() {
+    let org = Org::start().await;
+    let data = noise(3 * 1024 * 1024 + 17, 42);
+    let id = org.mock.put_blob(
+        "ContentVersion",
+        json!({"PathOnClient": "big.pdf"}),
+        data.clone(),
+    );
+    let (r, reads) = org
+        .download(&format!("/sobjects/ContentVersion/{id}/VersionData"))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        r.header("content-length"),
+        Some(data.len().to_string().as_str())
+    );
+    assert!(
+        r.body == data,
+        "the downloaded bytes differ from the stored ones"
+    );
+    assert!(reads > 10, "a 3 MB body in {reads} reads");
+
+    let att = org.mock.put_blob(
+        "Attachment",
+        json!({"Name": "logo.png", "ParentId": ACCOUNT, "ContentType": "image/png"}),
+        b"\x89PNG".to_vec(),
+    );
+    assert!(att.starts_with("00P"));
+    let (r, _) = org
+        .download(&format!("/sobjects/Attachment/{att}/Body"))
+        .await;
+    assert_eq!(
+        (r.header("content-type"), &r.body[..]),
+        (Some("image/png"), &b"\x89PNG"[..])
+    );
+    let doc = org.mock.put_blob(
+        "Document",
+        json!({"Name": "raw", "FolderId": FOLDER}),
+        vec![0, 1, 2],
+    );
+    assert!(doc.starts_with("015"));
+    let (r, _) = org
+        .download(&format!("/sobjects/Document/{doc}/body"))
+        .await;
+    assert_eq!(
+        (r.header("content-type"), &r.body[..]),
+        (Some("application/octet-stream"), &[0u8, 1, 2][..])
+    );
+    let odd = org.mock.put_blob(
+        "ContentVersion",
+        json!({"PathOnClient": "notes"}),
+        b"x".to_vec(),
+    );
+    let (r, _) = org
+        .download(&format!("/sobjects/ContentVersion/{odd}/VersionData"))
+        .await;
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn downloads_salesforce_refuses() {
+    let org = Org::start().await;
+    let id = org.mock.put_blob(
+        "ContentVersion",
+        json!({"PathOnClient": "a.txt"}),
+        b"a".to_vec(),
+    );
+    let cases = [
+        (
+            "/sobjects/ContentVersion/068000000000999AAA/VersionData",
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            &format!("/sobjects/ContentVersion/{id}/Title") as &str,
+            404,
+            "NOT_FOUND",
+        ),
+        (&format!("/sobjects/Attachment/{id}/Body"), 404, "NOT_FOUND"),
+        (
+            &format!("/sobjects/Account/{ACCOUNT}/Body"),
+            404,
+            "NOT_FOUND",
+        ),
+    ];
+    for (path, status, code) in cases {
+        let r = org.get(path).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (status, code.to_string()),
+            "{path}: {}",
+            r.text()
+        );
+    }
+    let r = org
+        .send_json(
+            "DELETE",
+            &format!("/sobjects/ContentVersion/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let r = org
+        .get(&format!("/sobjects/ContentVersion/{id}/VersionData"))
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (404, "ENTITY_IS_DELETED".into())
+    );
+
+    let other = org.mock.put_blob(
+        "ContentVersion",
+        json!({"PathOnClient": "b.txt"}),
+        b"b".to_vec(),
+    );
+    let sub = json!({"compositeRequest": [{"method": "GET", "referenceId": "f",
+        "url": format!("{V}/sobjects/ContentVersion/{other}/VersionData")}]});
+    let r = org.send_json("POST", "/composite", sub).await.json();
+    let answer = &r["compositeResponse"][0];
+    assert_eq!(answer["httpStatusCode"], 400, "{answer}");
+    assert_eq!(answer["body"][0]["errorCode"], "INVALID_API_INPUT");
 }

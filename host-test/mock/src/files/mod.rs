@@ -8,6 +8,7 @@
 //! - `blob`: the file in a request and Salesforce's size limits;
 //! - `derive`: what the platform fills in (ContentSize, FileType,
 //!   VersionNumber, BodyLength …) and ContentVersion's ContentDocument;
+//! - `download`: `GET …/sobjects/{SObject}/{id}/{blobField}`, streamed;
 //! - `types`: FileType and MIME type from a file name.
 //!
 //! Where the documentation is silent the mock picks a strict answer and
@@ -15,8 +16,10 @@
 
 mod blob;
 mod derive;
+mod download;
 pub(crate) mod schema;
 mod types;
 
 pub(crate) use blob::{check_json_body, take_blob};
 pub(crate) use derive::{derive_on_insert, derive_sizes};
+pub(crate) use download::{download, is_download};

@@ -44,6 +44,8 @@ const TYPES: [(&str, &str, &str); 20] = [
     ),
 ];
 
+pub(crate) const OCTET_STREAM: &str = "application/octet-stream";
+
 /// The last path segment of `path`, whichever separator the client's OS uses.
 pub(crate) fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
@@ -63,6 +65,11 @@ pub(crate) fn file_type(ext: Option<&str>) -> &'static str {
     lookup(ext).map_or("UNKNOWN", |(_, t, _)| t)
 }
 
+/// The Content-Type a file with this extension is downloaded with.
+pub(crate) fn mime(ext: Option<&str>) -> &'static str {
+    lookup(ext).map_or(OCTET_STREAM, |(_, _, m)| m)
+}
+
 fn lookup(ext: Option<&str>) -> Option<(&str, &'static str, &'static str)> {
     let ext = ext?;
     TYPES.iter().copied().find(|(e, _, _)| *e == ext)
@@ -79,5 +86,6 @@ mod tests {
         assert_eq!(extension(".profile"), None);
         assert_eq!(file_type(Some("docx")), "WORD_X");
         assert_eq!(file_type(Some("weird")), "UNKNOWN");
+        assert_eq!(mime(Some("json")), OCTET_STREAM);
     }
 }
