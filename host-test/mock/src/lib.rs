@@ -9,8 +9,9 @@
 //! `/search`, `composite` `/composite`, `collections` `/composite/sobjects`,
 //! `graph` `/composite/graph`, `tree` `/composite/tree`;
 //! `bulk` Bulk API 2.0 `/jobs/ingest` and `/jobs/query`; `files` the
-//! objects with a blob field (ContentVersion, Attachment, Document):
-//! their uploads and streamed downloads under `/sobjects`;
+//! objects with a blob field (ContentVersion, Attachment, Document): their
+//! uploads and streamed downloads under `/sobjects`; `multipart` reads
+//! `multipart/form-data` bodies;
 //! `rest` is the session gate in front of `/services/data/vNN.N`.
 //! `sessions` keeps issued tokens, `cursors` query locators, and
 //! `conditional` reads conditional request headers.
@@ -30,6 +31,7 @@ mod graph;
 mod identity;
 mod jwt;
 mod limits;
+mod multipart;
 mod query;
 mod rest;
 mod revoke;
@@ -68,7 +70,11 @@ use tokio_rustls::TlsAcceptor;
 
 /// Request bodies are buffered for the log. The largest Salesforce takes is
 /// a Bulk API 2.0 upload: 150 MB after base64, ~100 MB raw (Upload Job Data).
+/// Files may be larger (2 GB); the mock refuses those it cannot hold.
 const MAX_BODY: usize = 150 * 1024 * 1024;
+/// How much of a multipart body the request log keeps: uploads run to tens
+/// of MB, and a second copy of each helps no test.
+const LOGGED_MULTIPART: usize = 64 * 1024;
 /// The longest request URI Salesforce takes; longer ones get 414 (REST API
 /// guide, "Request URI length", documented since v49.0). The body of that
 /// answer is not documented; an empty one is our choice.
@@ -413,16 +419,18 @@ async fn front(
 ) -> Response {
     let (parts, body) = req.into_parts();
     let path_ok = percent_decodes_to_utf8(parts.uri.path());
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return errors::rest(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "REQUEST_ENTITY_TOO_LARGE",
-                "The request body could not be read or is too large",
-            )
-            .into_response()
-        }
+    // Refused on its Content-Length alone, the body is never read.
+    let refused = declared_too_large(&parts);
+    let bytes = match refused {
+        Some(_) => Bytes::new(),
+        None => match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(b) => b,
+            Err(_) => return body_too_large().into_response(),
+        },
+    };
+    let logged = match multipart::is_multipart(&parts.headers) {
+        true => bytes.slice(..bytes.len().min(LOGGED_MULTIPART)),
+        false => bytes.clone(),
     };
     st.log_request(LoggedRequest {
         scheme: listener.scheme,
@@ -439,7 +447,7 @@ async fn front(
                 )
             })
             .collect(),
-        body: bytes.to_vec(),
+        body: logged.to_vec(),
     });
     // Taken on arrival so "the next n requests" holds even if a client gives up mid-delay.
     let fault = st.knobs.take_fault();
@@ -458,7 +466,9 @@ async fn front(
         return errors::empty(StatusCode::URI_TOO_LONG);
     }
     let real = async move {
-        if path_ok {
+        if let Some(refusal) = refused {
+            refusal.into_response()
+        } else if path_ok {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         } else {
@@ -470,6 +480,30 @@ async fn front(
         Some(draw) => draw.serve(real).await,
         None => real.await,
     }
+}
+
+fn body_too_large() -> errors::ApiError {
+    errors::rest(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "REQUEST_ENTITY_TOO_LARGE",
+        "The request body could not be read or is too large",
+    )
+}
+
+/// A body refused by its declared Content-Length: a file over Salesforce's
+/// limits (see `files`), or more than the mock buffers.
+fn declared_too_large(parts: &http::request::Parts) -> Option<errors::ApiError> {
+    if let Some(refusal) = files::refuse_declared(parts) {
+        return Some(refusal);
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse::<u64>()
+        .ok()?;
+    (declared > MAX_BODY as u64).then(body_too_large)
 }
 
 fn percent_decodes_to_utf8(path: &str) -> bool {

@@ -1,6 +1,6 @@
 //! `/sobjects`: describe, create, read, update, delete, and upsert or read by
 //! external id, with Salesforce's status codes (201, 204, 300, 404 …);
-//! for files (downloads) it hands over to `files`.
+//! for files (multipart bodies, downloads) it hands over to `files`.
 
 use crate::conditional::{self, Precondition};
 use crate::data::{looks_like_id, record_out, sobject, Field, Record, SObject, Store, SOBJECTS};
@@ -219,22 +219,31 @@ fn child_relationships(parent: &SObject) -> Vec<Value> {
 
 // ---- create, and read/update/delete by id -----------------------------------
 
-/// The fields of a create or update body; a blob object's file comes
-/// along as base64 [S-BLOB-UP].
-fn fields(obj: &SObject, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+/// The fields of a create or update body, and the file when it is a
+/// multipart upload of a blob object [S-BLOB-UP].
+fn fields_and_file(
+    obj: &SObject,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Map<String, Value>, Option<Bytes>), ApiError> {
+    if crate::multipart::is_multipart(headers) {
+        let (fields, file) = files::read_multipart(obj, headers, body)?;
+        return Ok((fields, Some(file)));
+    }
     files::check_json_body(obj, body.len())?;
-    body_object(body)
+    Ok((body_object(body)?, None))
 }
 
 pub(crate) async fn create(
     State(st): St,
     Extension(v): V,
     Path((_, ty)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let obj = object(&ty)?;
-    let map = fields(obj, &body)?;
-    let id = lock(&st.store).create(obj, &map)?;
+    let (map, file) = fields_and_file(obj, &headers, &body)?;
+    let id = lock(&st.store).create_with_blob(obj, &map, file)?;
     Ok(created(&v, obj, &id, false))
 }
 
@@ -258,13 +267,13 @@ pub(crate) async fn update(
 ) -> Result<Response, ApiError> {
     let obj = object(&ty)?;
     check_id(obj, &id)?;
-    let map = fields(obj, &body)?;
+    let (map, file) = fields_and_file(obj, &headers, &body)?;
     let mut store = lock(&st.store);
     if let Some(r) = store.get(obj, &id) {
         // On PATCH only If-Unmodified-Since can stop the update.
         precondition(&headers, r)?;
     }
-    store.update(obj, &id, &map)?;
+    store.update_with_blob(obj, &id, &map, file)?;
     Ok(errors::empty(StatusCode::NO_CONTENT))
 }
 

@@ -1,12 +1,14 @@
 //! Files against the mock over raw HTTP/1.1: ContentVersion, Attachment and
 //! Document in describe and SOQL (blob fields as URLs), streamed downloads,
-//! and their files uploaded as base64 inside JSON.
+//! multipart and base64 uploads byte for byte, every multipart refusal, and
+//! the size limits.
 
 mod support;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
+use std::time::Duration;
 use support::{parse_response, Org, Resp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -28,6 +30,41 @@ fn noise(n: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Bytes a careless multipart reader gets wrong: CR, LF, NUL, `--`, and
+/// the boundary's prefix, around random ones.
+fn tricky(boundary: &str) -> Vec<u8> {
+    let mut b = b"\r\n\0--\r\r\n\n--".to_vec();
+    b.extend_from_slice(format!("x--{boundary}--\r\n--{}", &boundary[..4]).as_bytes());
+    b.extend(noise(100_000, 7));
+    b.extend_from_slice(b"\r\n-\r\n--\r\n");
+    b
+}
+
+/// A multipart body: each part's header lines, then its bytes.
+fn multipart(boundary: &str, parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (head, content) in parts {
+        b.extend_from_slice(format!("--{boundary}\r\n{head}\r\n\r\n").as_bytes());
+        b.extend_from_slice(content);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    b
+}
+
+fn json_part(name: &str, fields: Value) -> (String, Vec<u8>) {
+    (
+        format!(
+            "Content-Disposition: form-data; name=\"{name}\"\r\nContent-Type: application/json"
+        ),
+        fields.to_string().into_bytes(),
+    )
+}
+
+fn file_part(name: &str, filename: &str) -> String {
+    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream")
+}
+
 impl Org {
     async fn get(&self, path: &str) -> Resp {
         self.raw("GET", &format!("{V}{path}"), "", b"").await
@@ -37,6 +74,25 @@ impl Org {
         let bytes = body.to_string().into_bytes();
         self.raw(method, &format!("{V}{path}"), "application/json", &bytes)
             .await
+    }
+
+    async fn upload(&self, method: &str, path: &str, boundary: &str, body: &[u8]) -> Resp {
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        self.raw(method, &format!("{V}{path}"), &ct, body).await
+    }
+
+    /// Upload `file` as a new ContentVersion with these fields; its id.
+    async fn upload_version(&self, fields: Value, file: &[u8]) -> String {
+        let (head, json) = json_part("entity_content", fields);
+        let body = multipart(
+            "b0undary",
+            &[(&head, &json), (&file_part("VersionData", "f.pdf"), file)],
+        );
+        let r = self
+            .upload("POST", "/sobjects/ContentVersion", "b0undary", &body)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
     }
 
     async fn soql(&self, q: &str) -> Resp {
@@ -78,6 +134,28 @@ impl Org {
             raw.extend_from_slice(&buf[..n]);
         }
         (parse_response(&raw), reads)
+    }
+
+    /// Send only a request head declaring `length` bytes of body, and read
+    /// the answer the mock gives without waiting for them.
+    async fn declare(&self, method: &str, path: &str, content_type: &str, length: u64) -> Resp {
+        let host = self
+            .mock
+            .http_url()
+            .trim_start_matches("http://")
+            .to_string();
+        let mut s = TcpStream::connect(&host).await.unwrap();
+        let head = format!(
+            "{method} {V}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n",
+            self.token
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut raw))
+            .await
+            .expect("answered before the body")
+            .unwrap();
+        parse_response(&raw)
     }
 }
 
@@ -408,4 +486,281 @@ async fn downloads_salesforce_refuses() {
     let answer = &r["compositeResponse"][0];
     assert_eq!(answer["httpStatusCode"], 400, "{answer}");
     assert_eq!(answer["body"][0]["errorCode"], "INVALID_API_INPUT");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn multipart_uploads_keep_every_byte_and_make_versions() {
+    let org = Org::start().await;
+    let file = tricky("b0undary");
+    let id = org
+        .upload_version(json!({"Title": "Q1 brochure", "PathOnClient": "q1.pdf", "FirstPublishLocationId": ACCOUNT}), &file)
+        .await;
+    assert_eq!(
+        org.mock.blob("ContentVersion", &id).as_deref(),
+        Some(&file[..])
+    );
+    let (r, _) = org
+        .download(&format!("/sobjects/ContentVersion/{id}/VersionData"))
+        .await;
+    assert!(r.body == file, "the download differs from the upload");
+    let first = org.version(&id).await;
+    assert_eq!(
+        (
+            first["VersionNumber"].as_str(),
+            first["ContentSize"].as_u64()
+        ),
+        (Some("1"), Some(file.len() as u64))
+    );
+
+    let doc = first["ContentDocumentId"].as_str().unwrap();
+    let second = org
+        .upload_version(
+            json!({"ContentDocumentId": doc, "ReasonForChange": "typo", "PathOnClient": "q1.pdf"}),
+            b"v2",
+        )
+        .await;
+    let v2 = org.version(&second).await;
+    assert_eq!(
+        (
+            v2["ContentDocumentId"].as_str(),
+            v2["VersionNumber"].as_str(),
+            v2["IsLatest"].as_bool()
+        ),
+        (Some(doc), Some("2"), Some(true))
+    );
+    assert_eq!(
+        (v2["Title"].as_str(), v2["ReasonForChange"].as_str()),
+        (Some("q1"), Some("typo"))
+    );
+    assert_eq!(org.version(&id).await["IsLatest"], false);
+    let r = org
+        .soql(&format!(
+            "SELECT Id FROM ContentVersion WHERE ContentDocumentId = '{doc}' AND IsLatest = true"
+        ))
+        .await;
+    assert_eq!(r.json()["records"][0]["Id"], second.as_str());
+
+    // The docs' Document shapes: a quoted boundary and a trailing `;`,
+    // `entity_document` to insert, `entity_content` to update [S-BLOB-UP].
+    let (_, fields) = json_part(
+        "x",
+        json!({"Description": "Marketing brochure", "Keywords": "marketing", "FolderId": FOLDER, "Name": "Brochure", "Type": "pdf"}),
+    );
+    let body = multipart("boundary_string", &[
+        ("Content-Disposition: form-data; name=\"entity_document\";\r\nContent-Type: application/json", &fields),
+        ("Content-Type: application/pdf\r\nContent-Disposition: form-data; name=\"Body\"; filename=\"2011Q1MktgBrochure.pdf\"", &file),
+    ]);
+    let ct = "multipart/form-data; boundary=\"boundary_string\"";
+    let r = org
+        .raw("POST", &format!("{V}/sobjects/Document/"), ct, &body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["success"], true);
+    let doc_id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        org.mock.blob("Document", &doc_id).as_deref(),
+        Some(&file[..])
+    );
+    let (_, rename) = json_part("x", json!({"Name": "Brochure v2"}));
+    let body = multipart("boundary_string", &[
+        ("Content-Disposition: form-data; name=\"entity_content\";\r\nContent-Type: application/json", &rename),
+        (&file_part("Body", "v2.pdf"), b"second"),
+    ]);
+    let r = org
+        .raw(
+            "PATCH",
+            &format!("{V}/sobjects/Document/{doc_id}"),
+            ct,
+            &body,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        org.mock.blob("Document", &doc_id).as_deref(),
+        Some(&b"second"[..])
+    );
+    let d = org
+        .get(&format!(
+            "/sobjects/Document/{doc_id}?fields=Name,BodyLength"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        (d["Name"].as_str(), d["BodyLength"].as_u64()),
+        (Some("Brochure v2"), Some(6))
+    );
+
+    let (head, fields) = json_part(
+        "entity_attachment",
+        json!({"Name": "a.bin", "ParentId": ACCOUNT}),
+    );
+    let body = multipart(
+        "b0undary",
+        &[(&head, &fields), (&file_part("Body", "a.bin"), &file)],
+    );
+    let r = org
+        .upload("POST", "/sobjects/Attachment", "b0undary", &body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let att = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        org.mock.blob("Attachment", &att).as_deref(),
+        Some(&file[..])
+    );
+
+    // The log keeps the start of a multipart body, not a second copy.
+    let logged = org
+        .mock
+        .requests()
+        .into_iter()
+        .rfind(|q| q.path.ends_with("/sobjects/Attachment"))
+        .unwrap();
+    assert_eq!(logged.body.len(), 64 * 1024);
+    assert!(body.starts_with(&logged.body));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn multipart_bodies_salesforce_refuses() {
+    let org = Org::start().await;
+    let (head, fields) = json_part("entity_content", json!({"PathOnClient": "a.txt"}));
+    let bin = file_part("VersionData", "a.txt");
+    let untyped = "Content-Disposition: form-data; name=\"entity_content\"";
+    let (_, no_path) = json_part("x", json!({"Title": "no path"}));
+    let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
+        ("the JSON part has no Content-Type", multipart("b0undary", &[(untyped, &fields), (&bin, b"x")]), "INVALID_MULTIPART_REQUEST", "non-binary part"),
+        ("the binary part comes alone", multipart("b0undary", &[(&bin, b"x")]), "INVALID_MULTIPART_REQUEST", "non-binary part"),
+        ("no binary part", multipart("b0undary", &[(&head, &fields)]), "INVALID_MULTIPART_REQUEST", "binary part named VersionData"),
+        ("three parts", multipart("b0undary", &[(&head, &fields), (&bin, b"x"), (&bin, b"y")]), "INVALID_MULTIPART_REQUEST", "exactly two parts"),
+        ("the binary part named wrongly", multipart("b0undary", &[(&head, &fields), (&file_part("File", "a.txt"), b"x")]), "INVALID_MULTIPART_REQUEST", "not File"),
+        ("the JSON part named wrongly", multipart("b0undary", &[(&json_part("entity_document", json!({})).0, &fields), (&bin, b"x")]), "INVALID_MULTIPART_REQUEST", "entity_content"),
+        ("no filename", multipart("b0undary", &[(&head, &fields), ("Content-Disposition: form-data; name=\"VersionData\"", b"x")]), "INVALID_MULTIPART_REQUEST", "filename"),
+        ("no PathOnClient", multipart("b0undary", &[(&head, &no_path), (&bin, b"x")]), "REQUIRED_FIELD_MISSING", "PathOnClient"),
+        ("JSON that does not parse", multipart("b0undary", &[(&head, b"{\"Title\":"), (&bin, b"x")]), "JSON_PARSER_ERROR", ""),
+        ("no closing boundary", b"--b0undary\r\nContent-Disposition: form-data; name=\"entity_content\"\r\nContent-Type: application/json\r\n\r\n{}".to_vec(), "INVALID_MULTIPART_REQUEST", "closing boundary"),
+        ("LF line breaks", multipart("b0undary", &[(&head, &fields), (&bin, b"x")]).iter().copied().filter(|b| *b != b'\r').collect(), "INVALID_MULTIPART_REQUEST", "CRLF"),
+        ("another boundary", multipart("other", &[(&head, &fields), (&bin, b"x")]), "INVALID_MULTIPART_REQUEST", "does not contain the boundary"),
+    ];
+    for (what, body, code, words) in cases {
+        let r = org
+            .upload("POST", "/sobjects/ContentVersion", "b0undary", &body)
+            .await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (400, code.to_string()),
+            "{what}: {}",
+            r.text()
+        );
+        assert!(r.error().1.contains(words), "{what}: {}", r.text());
+    }
+    let r = org
+        .raw(
+            "POST",
+            &format!("{V}/sobjects/ContentVersion"),
+            "multipart/form-data",
+            b"--x--",
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "INVALID_MULTIPART_REQUEST".into()),
+        "{}",
+        r.text()
+    );
+    let r = org
+        .upload(
+            "POST",
+            "/sobjects/ContentVersion",
+            "b0undary",
+            &multipart("b0undary", &[(&head, &no_path), (&bin, b"x")]),
+        )
+        .await;
+    assert_eq!(r.json()[0]["fields"], json!(["PathOnClient"]));
+
+    let body = multipart(
+        "b0undary",
+        &[
+            (&head, &json!({"Name": "x"}).to_string().into_bytes()),
+            (&file_part("Body", "a"), b"x"),
+        ],
+    );
+    let r = org
+        .upload("POST", "/sobjects/Account", "b0undary", &body)
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "INVALID_MULTIPART_REQUEST".into()),
+        "{}",
+        r.text()
+    );
+    let id = org
+        .upload_version(json!({"PathOnClient": "a.txt"}), b"one")
+        .await;
+    let (_, retitle) = json_part("x", json!({"Title": "new"}));
+    let body = multipart("b0undary", &[(&head, &retitle), (&bin, b"two")]);
+    let r = org
+        .upload(
+            "PATCH",
+            &format!("/sobjects/ContentVersion/{id}"),
+            "b0undary",
+            &body,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "INVALID_FIELD_FOR_INSERT_UPDATE".into()),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        org.mock.blob("ContentVersion", &id).as_deref(),
+        Some(&b"one"[..])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_over_the_limits_are_refused_by_their_declared_length() {
+    let org = Org::start().await;
+    let mp = "multipart/form-data; boundary=b0undary";
+    let cases = [
+        (
+            "POST",
+            "/sobjects/ContentVersion",
+            mp,
+            2_000_000_001u64,
+            "2000000000",
+        ),
+        ("POST", "/sobjects/Attachment", mp, 500_000_001, "500000000"),
+        (
+            "PATCH",
+            "/sobjects/Document/015000000000001AAA",
+            mp,
+            500_000_001,
+            "500000000",
+        ),
+        (
+            "POST",
+            "/sobjects/ContentVersion",
+            "application/json",
+            50_000_001,
+            "50000000",
+        ),
+        // Within Salesforce's limit, beyond what the mock holds in memory.
+        (
+            "POST",
+            "/sobjects/ContentVersion",
+            mp,
+            600_000_000,
+            "too large",
+        ),
+    ];
+    for (method, path, ct, length, words) in cases {
+        let r = org.declare(method, path, ct, length).await;
+        assert_eq!(
+            (r.status, r.error_code()),
+            (413, "REQUEST_ENTITY_TOO_LARGE".into()),
+            "{path} {length}: {}",
+            r.text()
+        );
+        assert!(r.error().1.contains(words), "{path}: {}", r.text());
+    }
 }

@@ -4,10 +4,11 @@
 //! Limits are counted in decimal units (2 GB = 2,000,000,000 bytes), the
 //! stricter reading of the docs' "2 GB" and "500 MB".
 
-use crate::data::{not_writable, SObject};
+use crate::data::{not_writable, sobject, SObject};
 use crate::errors::{self, ApiError};
 use axum::body::Bytes;
-use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
 use base64::Engine;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -41,7 +42,7 @@ pub(crate) fn too_large(message: String) -> ApiError {
 }
 
 /// Take the blob field out of `values`, where a JSON body put it as base64,
-/// or accept `blob` given apart (`Mock::put_blob`); the file, checked against the
+/// or accept `blob` from a multipart part; the file, checked against the
 /// limits. `updating`: the blob field must then be updateable.
 pub(crate) fn take_blob(
     obj: &SObject,
@@ -120,7 +121,8 @@ fn decode(field: &str, b64: &str) -> Result<Bytes, ApiError> {
         })
 }
 
-/// A JSON body for a blob object over 50 MB [S-BLOB-UP].
+/// A JSON body for a blob object over 50 MB, e.g. one sent chunked
+/// without a Content-Length [S-BLOB-UP].
 pub(crate) fn check_json_body(obj: &SObject, len: usize) -> Result<(), ApiError> {
     if obj.blob_field().is_some() && len as u64 > JSON_LIMIT {
         return Err(json_too_large(len as u64));
@@ -132,4 +134,40 @@ fn json_too_large(len: u64) -> ApiError {
     too_large(format!(
         "The request body is {len} bytes; without multipart at most {JSON_LIMIT} are allowed. Send the file as multipart/form-data."
     ))
+}
+
+/// Refuse an upload by its declared Content-Length, before a byte of it is
+/// read: a multipart body longer than the object's file limit (stricter by
+/// the few hundred bytes of part headers), a JSON one over 50 MB [S-BLOB-UP].
+pub(crate) fn refuse_declared(parts: &Parts) -> Option<ApiError> {
+    let declared: u64 = parts
+        .headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    let obj = upload_target(&parts.method, parts.uri.path())?;
+    if crate::multipart::is_multipart(&parts.headers) {
+        let limit = file_limit(obj);
+        return (declared > limit).then(|| {
+            too_large(format!(
+                "The request body is {declared} bytes; {} files may be at most {limit} bytes",
+                obj.name
+            ))
+        });
+    }
+    (declared > JSON_LIMIT).then(|| json_too_large(declared))
+}
+
+/// The blob object a `POST /services/data/vNN.N/sobjects/{SObject}` or
+/// `PATCH …/{SObject}/{id}` writes to.
+fn upload_target(method: &Method, path: &str) -> Option<&'static SObject> {
+    let rest = path.strip_prefix("/services/data/")?;
+    let segs: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let obj = match (method, segs.as_slice()) {
+        (&Method::POST, [_, "sobjects", obj]) | (&Method::PATCH, [_, "sobjects", obj, _]) => obj,
+        _ => return None,
+    };
+    sobject(obj).filter(|o| o.blob_field().is_some())
 }
