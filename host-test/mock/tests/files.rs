@@ -1,7 +1,7 @@
 //! Files against the mock over raw HTTP/1.1: ContentVersion, Attachment and
 //! Document in describe and SOQL (blob fields as URLs), streamed downloads,
-//! multipart and base64 uploads byte for byte, every multipart refusal, and
-//! the size limits.
+//! multipart and base64 uploads byte for byte, every multipart refusal,
+//! the size limits, and Bulk API 2.0 job creation with data in one request.
 
 mod support;
 
@@ -763,4 +763,107 @@ async fn uploads_over_the_limits_are_refused_by_their_declared_length() {
         );
         assert!(r.error().1.contains(words), "{path}: {}", r.text());
     }
+}
+
+fn job_body(job: Value, csv: &str) -> Vec<u8> {
+    multipart("BOUNDARY", &[
+        ("Content-Type: application/json\r\nContent-Disposition: form-data; name=\"job\"", &job.to_string().into_bytes()),
+        ("Content-Type: text/csv\r\nContent-Disposition: form-data; name=\"content\"; filename=\"content\"", csv.as_bytes()),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multipart_job_create_uploads_and_closes_in_one_request() {
+    let org = Org::start().await;
+    let job = json!({"object": "Contact", "contentType": "CSV", "operation": "insert", "lineEnding": "LF"});
+    let body = job_body(
+        job.clone(),
+        "FirstName,LastName\nAda,Lovelace\nGrace,Hopper\n",
+    );
+    let r = org.upload("POST", "/jobs/ingest", "BOUNDARY", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let info = r.json();
+    assert_eq!(info["state"], "UploadComplete");
+    assert!(info.get("contentUrl").is_none(), "{info}");
+    let id = info["id"].as_str().unwrap();
+    let done = org.get(&format!("/jobs/ingest/{id}")).await.json();
+    assert_eq!(
+        (
+            done["state"].as_str(),
+            done["numberRecordsProcessed"].as_u64()
+        ),
+        (Some("JobComplete"), Some(2)),
+        "{done}"
+    );
+    let ok = org
+        .get(&format!("/jobs/ingest/{id}/successfulResults"))
+        .await
+        .text();
+    assert_eq!(ok.lines().count(), 3, "{ok}");
+    assert!(ok.contains("\"Grace\",\"Hopper\""), "{ok}");
+
+    // 100,000 characters, not bytes: `é` is two bytes and one character.
+    let header = "LastName\n";
+    let at_limit = format!("{header}{}", "é".repeat(100_000 - header.len()));
+    let r = org
+        .upload(
+            "POST",
+            "/jobs/ingest",
+            "BOUNDARY",
+            &job_body(job.clone(), &at_limit),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let over = format!("{at_limit}x");
+    let r = org
+        .upload(
+            "POST",
+            "/jobs/ingest",
+            "BOUNDARY",
+            &job_body(job.clone(), &over),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "INVALIDJOB".into()),
+        "{}",
+        r.text()
+    );
+    assert!(r.error().1.contains("100,000"), "{}", r.text());
+
+    let swapped = multipart(
+        "BOUNDARY",
+        &[
+            (
+                "Content-Type: text/csv\r\nContent-Disposition: form-data; name=\"content\"",
+                b"LastName\nX\n",
+            ),
+            (
+                "Content-Type: application/json\r\nContent-Disposition: form-data; name=\"job\"",
+                &job.to_string().into_bytes(),
+            ),
+        ],
+    );
+    let r = org
+        .upload("POST", "/jobs/ingest", "BOUNDARY", &swapped)
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "INVALID_MULTIPART_REQUEST".into()),
+        "{}",
+        r.text()
+    );
+    let bad_job = job_body(
+        json!({"object": "Contact", "operation": "explode"}),
+        "LastName\nX\n",
+    );
+    let r = org
+        .upload("POST", "/jobs/ingest", "BOUNDARY", &bad_job)
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "JSON_PARSER_ERROR".into()),
+        "{}",
+        r.text()
+    );
 }

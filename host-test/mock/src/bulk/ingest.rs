@@ -52,7 +52,7 @@ pub(super) fn dialect(m: &Map<String, Value>) -> Result<Dialect, ApiError> {
     })
 }
 
-fn spec(st: &Shared, m: &Map<String, Value>) -> Result<Spec, ApiError> {
+pub(super) fn spec(st: &Shared, m: &Map<String, Value>) -> Result<Spec, ApiError> {
     let op = text(m, "operation").unwrap_or("");
     let operation = Operation::parse(op)
         .filter(|o| !matches!(o, Operation::Query | Operation::QueryAll))
@@ -96,12 +96,17 @@ fn spec(st: &Shared, m: &Map<String, Value>) -> Result<Spec, ApiError> {
     })
 }
 
-/// `POST /jobs/ingest` → 200 and JobInfo in `Open` [S-GUIDE66].
+/// `POST /jobs/ingest` → 200 and JobInfo in `Open` [S-GUIDE66]; with a
+/// multipart body the data comes along (see `multipart`).
 pub(crate) async fn create(
     St(st): Shared_,
     Extension(v): Extension<ApiVersion>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    if crate::multipart::is_multipart(&headers) {
+        return super::multipart::create(&st, &v, &headers, &body);
+    }
     let m = body_object(&body)?;
     let spec = spec(&st, &m)?;
     let job = Job::new(

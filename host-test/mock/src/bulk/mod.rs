@@ -4,6 +4,7 @@
 //!
 //! - `jobs`: the job table, states and JobInfo JSON, and when a job finishes;
 //! - `ingest`: create, upload (`PUT …/batches`), close/abort, delete, list;
+//! - `multipart`: create with the data in the same request;
 //! - `apply`: running the uploaded rows against the org's `Store`;
 //! - `csv`: Salesforce's CSV dialect (delimiters, line endings, `#N/A`);
 //! - `query`: query jobs and their rows;
@@ -16,6 +17,7 @@ mod apply;
 mod csv;
 mod ingest;
 mod jobs;
+mod multipart;
 mod query;
 mod results;
 
