@@ -31,6 +31,7 @@ pub mod composite;
 pub mod config;
 pub mod error;
 pub mod expiry;
+pub mod files;
 pub mod graph;
 pub mod guardrails;
 pub mod gzip;

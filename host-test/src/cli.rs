@@ -250,6 +250,12 @@ pub enum Command {
     /// Bulk API 2.0: load a CSV, export a query, list or abort jobs.
     #[command(subcommand)]
     Bulk(BulkCommand),
+    /// Download a record's file (ContentVersion VersionData, Attachment or
+    /// Document Body) to a file, streamed; FILE.partial until complete.
+    Download(DownloadArgs),
+    /// Upload a file as a new ContentVersion (or Attachment, Document), or
+    /// replace a Document's file with --id; streamed as one multipart request.
+    Upload(UploadArgs),
     /// Read a record by id.
     Get {
         sobject: String,
@@ -285,7 +291,12 @@ pub enum Command {
     },
     /// Serve the tool catalog over MCP on stdin/stdout, for agent clients
     /// (logs in at the first tool call; -v logs requests to stderr).
-    Mcp,
+    Mcp {
+        /// Save every row of a `bulk_query` to DIR/JOB_ID.csv and give the
+        /// model its path (without it, the model sees the sample only).
+        #[arg(long)]
+        export_dir: Option<PathBuf>,
+    },
     /// Compile the component ahead of time (a .cwasm loads in milliseconds).
     Precompile { out: PathBuf },
 }
@@ -513,4 +524,38 @@ pub enum Delimiter {
     Semicolon,
     Caret,
     Backquote,
+}
+
+#[derive(Args, Debug)]
+pub struct DownloadArgs {
+    /// ContentVersion, Attachment, Document (or another object with a file field).
+    pub sobject: String,
+    /// The record's id, e.g. 068... for a ContentVersion.
+    pub id: String,
+    /// The file field (default: VersionData for ContentVersion, else Body).
+    #[arg(long)]
+    pub field: Option<String>,
+    /// The file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct UploadArgs {
+    /// The file to upload.
+    pub file: PathBuf,
+    /// ContentVersion, Attachment or Document.
+    #[arg(long, default_value = "ContentVersion")]
+    pub object: String,
+    /// Replace this record's file instead of creating a record.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The record's other fields as JSON (or @FILE), e.g.
+    /// '{"FirstPublishLocationId":"001..."}'. For a ContentVersion,
+    /// PathOnClient and Title default to the file's name.
+    #[arg(long)]
+    pub data: Option<String>,
+    /// The file's type (default: from its extension).
+    #[arg(long)]
+    pub content_type: Option<String>,
 }

@@ -5,6 +5,7 @@ mod bulk;
 mod cli;
 mod commands;
 mod demo;
+mod files;
 mod login;
 mod orgs;
 mod output;
@@ -30,7 +31,7 @@ async fn main() {
         std::process::exit(e.exit_code());
     }
     // stdout belongs to MCP under `mcp`: its errors go to stderr even with --json.
-    let json = cli.json && !matches!(cli.command, Command::Mcp);
+    let json = cli.json && !matches!(cli.command, Command::Mcp { .. });
     // A renewal that could not be stored fails the command after its output.
     let result = run(cli)
         .await
@@ -179,6 +180,8 @@ async fn run(cli: Cli) -> Result<(), HostError> {
         } => query::run(&cli, soql, *all, *format, *max).await,
         Command::Describe { sobject } => commands::describe(&cli, sobject.as_deref()).await,
         Command::Bulk(command) => bulk::run(&cli, command).await,
+        Command::Download(args) => files::download(&cli, args).await,
+        Command::Upload(args) => files::upload(&cli, args).await,
         Command::Get {
             sobject,
             id,
@@ -201,7 +204,10 @@ async fn run(cli: Cli) -> Result<(), HostError> {
         }
         Command::Tools => commands::tools(&cli).await,
         Command::Invoke { name, arguments } => commands::invoke(&cli, name, arguments).await,
-        Command::Mcp => sf_host::mcp::serve(client(&cli).await?, cli.conn.guardrails()).await,
+        Command::Mcp { export_dir } => {
+            let client = client(&cli).await?;
+            sf_host::mcp::serve(client, cli.conn.guardrails(), export_dir.clone()).await
+        }
         Command::Precompile { out } => commands::precompile(&cli, out),
     }
 }

@@ -5,6 +5,7 @@ use crate::prelude::*;
 
 mod bulk;
 mod convert;
+mod files;
 mod wasi_http;
 
 wit_bindgen::generate!({

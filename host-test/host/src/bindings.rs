@@ -13,6 +13,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::salesforce::connector::bulk;
+pub use exports::salesforce::connector::files;
 pub use exports::salesforce::connector::operations as ops;
 pub use exports::salesforce::connector::tools;
 pub use exports::salesforce::connector::types as wit;

@@ -41,6 +41,9 @@ macro_rules! with_session {
 }
 
 mod bulk;
+mod files;
+
+pub use files::{Downloaded, FileField, Progress};
 
 /// Called with every session the client starts keeping (a login or a
 /// renewal), so a host can store it; with refresh-token rotation the stored

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, HasData, InstancePre, Lift, Linker, Lower,
-    ResourceTable,
+    ResourceAny, ResourceTable,
 };
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -374,6 +374,15 @@ pub struct Instance<'a> {
 }
 
 impl Instance<'_> {
+    /// Drops a resource the component handed out (a download or an
+    /// upload), letting it release what it holds.
+    pub async fn drop_resource(&mut self, resource: ResourceAny) -> Result<(), HostError> {
+        resource
+            .resource_drop_async(&mut self.store)
+            .await
+            .map_err(|e| HostError::Trap(format!("dropping a resource: {e}")))
+    }
+
     /// Calls the exported function `name` (e.g. `query-more`) with `params`.
     /// Only this function is looked up and type-checked: binding all thirty
     /// exports for every instance was a quarter of a call's host time.

@@ -24,6 +24,10 @@ pub enum HostError {
     /// error as the JSON text the agent world returns.
     #[error("{0}")]
     Tool(String),
+    /// A local file could not be read or written (a download's target, an
+    /// upload's source).
+    #[error("{0}")]
+    Io(String),
 }
 
 impl HostError {
@@ -50,6 +54,7 @@ impl HostError {
             Self::Usage(_) => "usage",
             Self::Load(_) => "load",
             Self::Trap(_) => "trap",
+            Self::Io(_) => "io",
             Self::Component(e) => component_kind(e),
             Self::Tool(json) => {
                 let kind: Option<String> = serde_json::from_str::<serde_json::Value>(json)

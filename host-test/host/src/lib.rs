@@ -30,8 +30,10 @@ pub mod memory;
 pub mod send;
 
 pub use agent::{Agent, AgentTool};
-pub use bindings::{bulk, ops, tools, wit};
-pub use client::{get, parse_sfdx_url, Client, ClientOptions, SessionHook, PLAIN_QUERY};
+pub use bindings::{bulk, files, ops, tools, wit};
+pub use client::{
+    get, parse_sfdx_url, Client, ClientOptions, Downloaded, FileField, SessionHook, PLAIN_QUERY,
+};
 pub use connector::{Connector, Guards};
 pub use error::HostError;
 pub use memory::MemoryPeak;

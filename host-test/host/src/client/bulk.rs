@@ -7,6 +7,7 @@ use crate::bindings::bulk::{
 };
 use crate::bindings::wit;
 use crate::error::HostError;
+use std::io::Write;
 
 impl Client {
     /// A new ingest job, open for its one upload.
@@ -84,5 +85,41 @@ impl Client {
     ) -> Result<JobList, HostError> {
         let next_url = next_url.map(str::to_string);
         with_session!(self, "list-jobs"(kind, &next_url))
+    }
+
+    /// Writes every page of a finished query job's results to `sink` as
+    /// one CSV (the header row once), a page at a time, never all in
+    /// memory. `progress` is told the rows written so far after each page.
+    /// Returns the rows written.
+    pub async fn save_query_results(
+        &mut self,
+        job_id: &str,
+        page_size: u32,
+        sink: &mut (dyn Write + Send),
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64, HostError> {
+        let (mut locator, mut written) = (None::<String>, 0u64);
+        loop {
+            let page = self
+                .query_results(job_id, locator.as_deref(), Some(page_size))
+                .await?;
+            // Every page repeats the header row: keep the first one only.
+            let body = match written {
+                0 => page.csv.as_str(),
+                _ => page.csv.split_once('\n').map_or("", |(_, rest)| rest),
+            };
+            sink.write_all(body.as_bytes()).map_err(|e| {
+                HostError::Io(format!("writing the results after {written} rows: {e}"))
+            })?;
+            written += page.records;
+            progress(written);
+            match page.next_locator {
+                Some(next) => locator = Some(next),
+                None => break,
+            }
+        }
+        sink.flush()
+            .map_err(|e| HostError::Io(format!("writing the results: {e}")))?;
+        Ok(written)
     }
 }

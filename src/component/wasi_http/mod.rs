@@ -8,10 +8,12 @@ use crate::http::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    self as wasi, ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse,
-    InputStream, IoError, OutgoingBody, OutgoingRequest, RequestOptions,
+    self as wasi, ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, IoError,
+    OutgoingBody, OutgoingRequest, RequestOptions,
 };
-use wasip2::io::streams::StreamError;
+
+mod body;
+pub use body::{BodyReader, BodyWriter, Interrupted};
 
 /// `blocking-write-and-flush` accepts at most 4096 bytes per call.
 const WRITE_CHUNK: usize = 4096;
@@ -104,31 +106,52 @@ impl Transport for WasiHttp {
     }
 
     fn send(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (mut head, body) = self.open(req)?;
+        let declared = declared_length(&head.headers);
+        if declared.is_some_and(|n| n > req.max_body) {
+            // Refused before a byte of it is read.
+            return Err(TransportError::TooLarge(req.max_body));
+        }
+        head.body = body.read_all(declared)?;
+        Ok(head)
+    }
+}
+
+impl WasiHttp {
+    /// Sends `req` and waits for the response's head; its body is left to
+    /// read, in pieces or whole, within `req.max_body` and the deadline.
+    pub fn open(&self, req: &HttpRequest) -> Result<(HttpResponse, BodyReader), TransportError> {
         let target = Target::of(req);
         let (request, body) = outgoing_request(req, &target)?;
         let (options, nanos) = self.request_options(req, &target)?;
         let future =
             outgoing_handler::handle(request, Some(options)).map_err(|code| target.failed(code))?;
         write_body(body, req.body.as_deref(), &target)?;
-        let response = await_response(future, &target)?;
-        let status = response.status();
-        let headers = response_headers(&response);
-        let declared = declared_length(&headers);
-        if declared.is_some_and(|n| n > req.max_body) {
-            // Refused before a byte of it is read.
-            return Err(TransportError::TooLarge(req.max_body));
-        }
-        let body = self.read_body(&response, declared, &target, nanos)?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        let response = await_response(&future, &target)?;
+        let head = HttpResponse {
+            status: response.status(),
+            headers: response_headers(&response),
+            body: Vec::new(),
+        };
+        let reader = BodyReader::new(response, self, target, nanos)?;
+        Ok((head, reader))
+    }
+
+    /// Sends the head of `req` (its `content-length` header says how many
+    /// bytes will follow) and returns the writer of its body.
+    pub fn start(&self, req: &HttpRequest) -> Result<BodyWriter, TransportError> {
+        let target = Target::of(req);
+        let (request, body) = outgoing_request(req, &target)?;
+        let (options, nanos) = self.request_options(req, &target)?;
+        let future =
+            outgoing_handler::handle(request, Some(options)).map_err(|code| target.failed(code))?;
+        BodyWriter::new(self, body, future, target, nanos)
     }
 }
 
 /// What the errors about one request name: where it went, its timeout and
 /// its body limit.
+#[derive(Clone)]
 struct Target {
     origin: String,
     timeout_ms: u128,
@@ -241,59 +264,6 @@ impl WasiHttp {
         let _ = options.set_between_bytes_timeout(Some(nanos));
         Ok((options, nanos))
     }
-
-    /// Reads the whole body, up to the size limit and the call's deadline.
-    fn read_body(
-        &self,
-        response: &IncomingResponse,
-        declared: Option<u64>,
-        target: &Target,
-        nanos: u64,
-    ) -> Result<Vec<u8>, TransportError> {
-        let incoming = response
-            .consume()
-            .map_err(|_| TransportError::Network("response body unavailable".into()))?;
-        let stream = incoming
-            .stream()
-            .map_err(|_| TransportError::Network("response body unavailable".into()))?;
-        // Room for the declared length up front: growing by doubling while
-        // reading would hold up to 1.5 times a query page at once.
-        let mut buf = Vec::with_capacity(declared.map_or(0, |n| n.min(RESERVE_AT_MOST) as usize));
-        let result = self.read_stream(&stream, &mut buf, target, nanos);
-        drop(stream);
-        drop(IncomingBody::finish(incoming));
-        result.map(|()| buf)
-    }
-
-    fn read_stream(
-        &self,
-        stream: &InputStream,
-        buf: &mut Vec<u8>,
-        target: &Target,
-        nanos: u64,
-    ) -> Result<(), TransportError> {
-        let mut last_progress = monotonic_clock::now();
-        loop {
-            match stream.blocking_read(READ_CHUNK) {
-                Ok(chunk) => {
-                    if buf.len() as u64 + chunk.len() as u64 > target.max_body {
-                        return Err(TransportError::TooLarge(target.max_body));
-                    }
-                    buf.extend_from_slice(&chunk);
-                    last_progress = monotonic_clock::now();
-                    if last_progress >= self.deadline {
-                        let doing =
-                            format!("while {} was still sending the response", target.origin);
-                        return Err(self.expired(&doing));
-                    }
-                }
-                Err(StreamError::Closed) => return Ok(()),
-                Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(read_failure(&e, target, last_progress, nanos))
-                }
-            }
-        }
-    }
 }
 
 /// Writes the request body, if any, and finishes it.
@@ -318,7 +288,7 @@ fn write_body(
 }
 
 fn await_response(
-    future: FutureIncomingResponse,
+    future: &FutureIncomingResponse,
     target: &Target,
 ) -> Result<IncomingResponse, TransportError> {
     future.subscribe().block();
