@@ -256,6 +256,19 @@ async fn every_tool_runs_against_the_mock() {
         "{status}"
     );
 
+    let bulk = run(
+        &mut client,
+        "bulk_query",
+        json!({"soql": "SELECT Id, Name FROM Account ORDER BY Name", "sample_rows": 2}),
+    )
+    .await;
+    assert_eq!(bulk["complete"], true, "{bulk}");
+    assert_eq!(bulk["sampleRows"], 2, "{bulk}");
+    assert_eq!(bulk["moreRows"], true, "{bulk}");
+    let csv = bulk["sampleCsv"].as_str().unwrap();
+    assert!(csv.starts_with("\"Id\",\"Name\""), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "a header and two rows: {csv}");
+
     assert_eq!(ran, catalog, "every tool in the catalog is exercised");
 }
 

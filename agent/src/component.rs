@@ -196,6 +196,20 @@ impl crate::bindings::Guest for Adapter {
         run_tool("api_versions", ok(Args::new()))
     }
 
+    fn bulk_query(
+        soql: String,
+        include_deleted: Option<bool>,
+        sample_rows: Option<u32>,
+        wait_seconds: Option<u32>,
+    ) -> Result<String, String> {
+        let args = Args::new()
+            .put("soql", soql)
+            .opt("include_deleted", include_deleted)
+            .opt("sample_rows", sample_rows)
+            .opt("wait_seconds", wait_seconds);
+        run_tool("bulk_query", ok(args))
+    }
+
     fn bulk_job_status(job_id: String, kind: Option<String>) -> Result<String, String> {
         let args = Args::new().put("job_id", job_id).opt("kind", kind);
         run_tool("bulk_job_status", ok(args))

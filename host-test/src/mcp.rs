@@ -15,6 +15,7 @@ use salesforce_host::Client;
 use salesforce_host::HostError;
 use salesforce_host::{tools, wit};
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -41,13 +42,18 @@ pub async fn catalog(client: &Client) -> Result<Vec<Tool>, HostError> {
 /// starts its servers when it starts, and a login failure at that moment
 /// only shows as "server disconnected", while as a tool result the user (and
 /// the model) read the reason. It also spares a login when no tool is called.
-pub async fn serve(client: Client, guardrails: tools::Guardrails) -> Result<(), HostError> {
+pub async fn serve(
+    client: Client,
+    guardrails: tools::Guardrails,
+    export_dir: Option<PathBuf>,
+) -> Result<(), HostError> {
     let server = Server {
         tools: catalog(&client).await?,
         state: Mutex::new(State {
             client,
             guardrails,
             refused: None,
+            export_dir,
         }),
     };
     let running = server.serve(rmcp::transport::stdio()).await.map_err(|e| {
@@ -77,6 +83,8 @@ struct State {
     /// without a new attempt: the credentials cannot change before a
     /// restart, and repeated failed logins lock the Salesforce user out.
     refused: Option<String>,
+    /// Where `bulk_query` results are saved, when the owner says so.
+    export_dir: Option<PathBuf>,
 }
 
 impl State {
@@ -91,6 +99,10 @@ impl State {
             .invoke_within(&self.guardrails, name, arguments)
             .await
         {
+            Ok(json) if name == "bulk_query" => {
+                let json = self.save_bulk_result(json).await;
+                CallToolResult::success(vec![ContentBlock::text(json)])
+            }
             Ok(json) => CallToolResult::success(vec![ContentBlock::text(json)]),
             Err(e) => {
                 let mut message = e.to_string();
@@ -103,6 +115,53 @@ impl State {
                 }
                 CallToolResult::error(vec![ContentBlock::text(message)])
             }
+        }
+    }
+}
+
+impl State {
+    /// Adds `file` (every row, saved under the export directory) and
+    /// `rows` to a finished `bulk_query`'s result, or `fileError` saying
+    /// why there is no file. The rows stream to disk a page at a time; the
+    /// model only ever sees the path.
+    async fn save_bulk_result(&mut self, json: String) -> String {
+        let Some(dir) = self.export_dir.clone() else {
+            return json;
+        };
+        let Ok(mut result) = serde_json::from_str::<Value>(&json) else {
+            return json;
+        };
+        let job = result["jobId"].as_str().unwrap_or_default().to_string();
+        if result["complete"] != Value::Bool(true) || job.is_empty() {
+            return json;
+        }
+        let path = dir.join(format!("{job}.csv"));
+        match save(&mut self.client, &job, &path).await {
+            Ok(rows) => {
+                result["file"] = path.display().to_string().into();
+                result["rows"] = rows.into();
+            }
+            Err(e) => result["fileError"] = e.to_string().into(),
+        }
+        result.to_string()
+    }
+}
+
+/// A query job's every row to `path` (PATH.partial until complete).
+async fn save(client: &mut Client, job: &str, path: &Path) -> Result<u64, HostError> {
+    let partial = path.with_extension("partial");
+    let io = |e: std::io::Error| HostError::Io(format!("{}: {e}", partial.display()));
+    let file = std::fs::File::create(&partial).map_err(io)?;
+    let mut sink = std::io::BufWriter::new(file);
+    let saved = client
+        .save_query_results(job, 50_000, &mut sink, &mut |_| {})
+        .await;
+    drop(sink);
+    match saved {
+        Ok(rows) => std::fs::rename(&partial, path).map(|()| rows).map_err(io),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
         }
     }
 }

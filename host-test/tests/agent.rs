@@ -185,7 +185,7 @@ fn the_tools_are_the_functions_with_their_descriptions_and_schemas() {
     let schema = tool.input_schema();
     assert_eq!(schema["required"], json!(["soql"]));
     assert_eq!(schema["properties"]["max-records"]["type"], "integer");
-    assert_eq!(agent.tools().len(), 23);
+    assert_eq!(agent.tools().len(), 24);
 }
 
 /// The owner's guardrails arrive in the environment, as Wassette's secrets

@@ -694,7 +694,7 @@ async fn sf_host_loads_the_agent_component_too() {
     assert_eq!(code, 0, "{err}");
     let listing: Value = serde_json::from_str(&out).expect("JSON");
     let tools = listing["tools"].as_array().expect("tools");
-    assert_eq!(tools.len(), 23);
+    assert_eq!(tools.len(), 24);
     assert!(tools.iter().any(|t| t["name"] == "describe-sobject"
         && t["description"]
             .as_str()

@@ -32,9 +32,15 @@ struct McpServer {
 }
 
 impl McpServer {
-    fn start(mut command: Command) -> Self {
+    fn start(command: Command) -> Self {
+        Self::start_with(command, &[])
+    }
+
+    /// `sf-host ... mcp ARGS`.
+    fn start_with(mut command: Command, args: &[&str]) -> Self {
         let mut child = command
             .arg("mcp")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -360,6 +366,40 @@ async fn guardrails_from_the_configuration_hold_against_the_model() {
         );
         assert!(refused.text.contains("denied"), "{}", refused.text);
     }
+    let (status, stdout, stderr) = server.finish();
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert_clean(&mock, &stdout);
+}
+
+/// A bulk query answers the model with a sample; with --export-dir the
+/// host saves every row to a file (page by page) and hands over its path.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bulk_query_gives_the_model_a_sample_and_the_path_of_every_row() {
+    let mock = Mock::start(MockOptions {
+        extra_accounts: 2_500,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let exports = dir.path().to_str().unwrap();
+    let mut server = McpServer::start_with(support::sf_host(&mock), &["--export-dir", exports]);
+    initialize(&mut server);
+    let soql = "SELECT Id, Name FROM Account WHERE Name LIKE 'Bulk%' ORDER BY Name";
+    let result = server
+        .call("bulk_query", json!({"soql": soql, "sample_rows": 5}))
+        .json();
+    assert_eq!(result["complete"], true, "{result}");
+    assert_eq!(result["sampleRows"], 5, "{result}");
+    assert_eq!(result["rows"], 2_500, "{result}");
+    let file = result["file"].as_str().expect("file");
+    assert!(file.starts_with(exports), "{file}");
+    let csv = std::fs::read_to_string(file).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2_501, "one header and every row once");
+    assert_eq!(lines[0], "\"Id\",\"Name\"");
+    assert!(lines[1].ends_with("\"Bulk 00001\""), "{}", lines[1]);
+    assert!(lines[2_500].ends_with("\"Bulk 02500\""), "{}", lines[2_500]);
     let (status, stdout, stderr) = server.finish();
     assert!(status.success(), "exit {status}: {stderr}");
     assert_clean(&mock, &stdout);

@@ -208,6 +208,10 @@ fn cap_request(tool: &str, args: &mut Value, max: u32) -> Result<(), Error> {
         let asked = args["max_records"].as_u64().unwrap_or(u64::MAX);
         args["max_records"] = u64::from(max).min(asked).into();
     }
+    if tool == "bulk_query" {
+        let asked = args["sample_rows"].as_u64().unwrap_or(20);
+        args["sample_rows"] = u64::from(max).min(asked).into();
+    }
     let rows = rows_written(tool, args);
     match rows > max as usize {
         true => Err(Error::Denied(format!(
@@ -273,7 +277,7 @@ fn admit_objects(
             .filter_map(Value::as_str)
     };
     match tool {
-        "soql_query" => reach::query(m, allowed, arg(args, "soql")),
+        "soql_query" | "bulk_query" => reach::query(m, allowed, arg(args, "soql")),
         "sosl_search" => reach::search(m, allowed, arg(args, "sosl")),
         "get_record" | "get_record_by_external_id" | "retrieve_records" => {
             reach::fields(m, allowed, object, field_names())

@@ -302,32 +302,22 @@ async fn export(
     }
     let partial = out.with_extension("partial");
     let mut file = std::fs::File::create(&partial)
+        .map(std::io::BufWriter::new)
         .map_err(|e| usage(format!("cannot write {}: {e}", partial.display())))?;
-    let (mut locator, mut written) = (None::<String>, 0u64);
-    loop {
-        let page = client
-            .query_results(&job.id, locator.as_deref(), Some(page_size))
-            .await
-            .map_err(|e| {
-                usage(format!(
-                    "{e}; {written} rows were written to {} before it",
-                    partial.display()
-                ))
-            })?;
-        // Every page repeats the header row: keep the first one only.
-        let body = match written {
-            0 => page.csv.as_str(),
-            _ => page.csv.split_once('\n').map_or("", |(_, rest)| rest),
-        };
-        file.write_all(body.as_bytes())
-            .map_err(|e| usage(e.to_string()))?;
-        written += page.records;
-        progress.exported(written);
-        match page.next_locator {
-            Some(next) => locator = Some(next),
-            None => break,
-        }
-    }
+    let mut written = 0u64;
+    let mut count = |rows: u64| {
+        written = rows;
+        progress.exported(rows);
+    };
+    let saved = client
+        .save_query_results(&job.id, page_size, &mut file, &mut count)
+        .await;
+    let written = saved.map_err(|e| {
+        usage(format!(
+            "{e}; {written} rows were written to {} before it",
+            partial.display()
+        ))
+    })?;
     drop(file);
     std::fs::rename(&partial, out).map_err(|e| {
         usage(format!(
