@@ -1,12 +1,12 @@
 //! Contender (a): the component in the sf-host wasmtime host, through the
 //! host's public API (`Client`), on the host's keep-alive pool.
 
+use crate::clock::Timer;
 use crate::mock_process::MockInfo;
 use crate::workloads::{self, Measured};
 use salesforce_host::PLAIN_QUERY;
 use salesforce_host::{wit, Client, ClientOptions, Connector};
 use std::sync::Arc;
-use std::time::Instant;
 
 pub struct ComponentClient {
     connector: Arc<Connector>,
@@ -35,7 +35,7 @@ impl ComponentClient {
     }
 
     pub async fn w1(&mut self, calls: usize) -> Measured {
-        let started = Instant::now();
+        let timer = Timer::start();
         for _ in 0..calls {
             let record = self
                 .client
@@ -44,12 +44,12 @@ impl ComponentClient {
                 .expect("get record");
             debug_assert!(record.body.contains(workloads::ACCOUNT_ID));
         }
-        Measured::one("W1", started.elapsed(), calls)
+        Measured::one("W1", timer.stop(), calls)
     }
 
     /// A new client each time: a login, a new connection, every page.
     pub async fn w2(&mut self, iterations: usize) -> Measured {
-        let started = Instant::now();
+        let timer = Timer::start();
         for _ in 0..iterations {
             let mut fresh = Client::new(
                 self.connector.clone(),
@@ -64,21 +64,21 @@ impl ComponentClient {
                 .expect("query");
             assert_eq!(result.fetched as usize, workloads::PAGED_RECORDS);
         }
-        Measured::one("W2", started.elapsed(), iterations)
+        Measured::one("W2", timer.stop(), iterations)
     }
 
     pub async fn w3(&mut self, iterations: usize) -> Measured {
         let mut measured = Measured::default();
         for _ in 0..iterations {
-            let started = Instant::now();
+            let timer = Timer::start();
             for fields in workloads::new_accounts("wasm") {
                 self.client
                     .create_record("Account", &fields.to_string())
                     .await
                     .expect("create");
             }
-            measured.add("W3a", started.elapsed(), 1);
-            let started = Instant::now();
+            measured.add("W3a", timer.stop(), 1);
+            let timer = Timer::start();
             let records = serde_json::Value::Array(workloads::new_accounts("wasm")).to_string();
             let batch = self
                 .client
@@ -88,7 +88,7 @@ impl ComponentClient {
             assert!(
                 batch.results.len() == workloads::BATCH && batch.results.iter().all(|r| r.success)
             );
-            measured.add("W3b", started.elapsed(), 1);
+            measured.add("W3b", timer.stop(), 1);
         }
         measured
     }

@@ -1,20 +1,25 @@
 //! Issue 5's benchmark: the component in sf-host side by side with a native
 //! Rust client (the floor), simple-salesforce and jsforce, on the project's
-//! mock over real HTTPS on loopback, runs alternating, medians and spread;
-//! plus the component's size, load and instantiate times, and memory.
+//! mock over real HTTPS on loopback, runs alternating, medians and spread,
+//! wall and client CPU time; Bulk API 2.0 at 100,000 rows (issue 14); plus
+//! the component's size, load and instantiate times, and memory.
 //!
 //! `cargo bench -p sf-host --bench compare` writes bench/results/latest.{md,json,png};
 //! `-- --quick` is a short try-out written under the target directory.
 //! README "Benchmarks" says what each workload is.
 //!
 //! This binary is also started by itself: `__mock N` (the mock process),
-//! `__native-cold` (W4 of the native client), `__probe-memory`, `__timed`
-//! (W4's launcher).
+//! `__native-cold` (W4 of the native client), `__probe-memory`,
+//! `__probe-export N FILE`, `__timed` (the launcher of W4 and W5).
 
+mod bulk;
 mod chart;
+mod clock;
 mod cold;
 mod component;
 mod contenders;
+mod export_memory;
+mod launcher;
 mod mock_process;
 mod native;
 mod probes;
@@ -46,6 +51,11 @@ pub struct Settings {
     /// 200 singles + one collection of 200 per W3 run.
     pub w3_iterations: usize,
     pub cold_runs: usize,
+    /// Alternating runs of W5a and W5b per bulk contender.
+    pub bulk_runs: usize,
+    /// Rows of each export whose memory is measured; sizes beyond the
+    /// benchmark mock's 100,000 Accounts get a mock of their own.
+    pub export_memory_rows: Vec<usize>,
     /// Repetitions of each load / instantiate / round-trip figure (×20 for
     /// the sub-millisecond ones).
     pub probe_samples: usize,
@@ -59,6 +69,8 @@ impl Settings {
             w2_iterations: 2,
             w3_iterations: 1,
             cold_runs: 9,
+            bulk_runs: 3,
+            export_memory_rows: vec![10_000, 100_000, 1_000_000],
             probe_samples: 50,
         }
     }
@@ -70,6 +82,8 @@ impl Settings {
             w2_iterations: 1,
             w3_iterations: 1,
             cold_runs: 3,
+            bulk_runs: 1,
+            export_memory_rows: vec![10_000, 100_000],
             probe_samples: 10,
         }
     }
@@ -85,7 +99,8 @@ fn main() {
         Some("__mock") => mock_process::serve(args[1].parse().expect("extra accounts")),
         Some("__native-cold") => native::cold_main(),
         Some("__probe-memory") => probes::memory_main(),
-        Some("__timed") => cold::launcher_main(&args[1..]),
+        Some("__probe-export") => export_memory::probe_main(&args[1..]),
+        Some("__timed") => launcher::main(&args[1..]),
         _ if !bench => {
             eprintln!("compare: a benchmark; run it with `cargo bench -p sf-host --bench compare`")
         }
@@ -152,7 +167,7 @@ fn run(settings: Settings, quick: bool) {
         scripts::jsforce(&repo, &cache),
     ];
     eprintln!("bench: starting the mock (100,000 Accounts)");
-    let mock = MockProcess::start(workloads::PROBE_RECORDS - 2_500);
+    let mock = MockProcess::start(workloads::PROBE_RECORDS - workloads::SEEDED_ACCOUNTS);
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (mut rows, probes) = runtime.block_on(async {
@@ -181,7 +196,10 @@ fn run(settings: Settings, quick: bool) {
 
         let s = &settings;
         eprintln!("bench: W1 × {} runs, over HTTPS then plain HTTP", s.runs);
+        let mock_cpu = mock.cpu();
         let mut results = stats::alternate(&mut all, Workload::W1, s.w1_calls, s.runs).await;
+        let calls = (s.runs * all.len() * s.w1_calls) as f64;
+        let mock_cpu_per_w1_call_s = (mock.cpu() - mock_cpu).as_secs_f64() / calls;
         let w1_http = stats::alternate(&mut plain, Workload::W1, s.w1_calls, s.runs)
             .await
             .remove("W1")
@@ -197,45 +215,57 @@ fn run(settings: Settings, quick: bool) {
 
         let mut take = |id| results.remove(id).unwrap_or_default();
         let rows = vec![
-            Row {
-                id: "W1",
-                what: "one record by id, per call",
-                results: take("W1"),
-            },
-            Row {
-                id: "W1 http",
-                what: "the same over plain HTTP",
-                results: w1_http,
-            },
-            Row {
-                id: "W2",
-                what: "log in + 10,000 records in 5 pages",
-                results: take("W2"),
-            },
-            Row {
-                id: "W3a",
-                what: "200 single creates",
-                results: take("W3a"),
-            },
-            Row {
-                id: "W3b",
-                what: "the same 200 in one sObject Collections request",
-                results: take("W3b"),
-            },
+            Row::of("W1", "one record by id, per call", take("W1")),
+            Row::of("W1 http", "the same over plain HTTP", w1_http),
+            Row::of("W2", "log in + 10,000 records in 5 pages", take("W2")),
+            Row::of("W3a", "200 single creates", take("W3a")),
+            Row::of(
+                "W3b",
+                "the same 200 in one sObject Collections request",
+                take("W3b"),
+            ),
         ];
         eprintln!("bench: load, instantiate, round trip and memory probes");
-        let probes = probes::measure(&mock, &cache, s.probe_samples).await;
+        let mut probes = probes::measure(&mock, &cache, s.probe_samples).await;
+        probes.mock_cpu_per_w1_call_s = mock_cpu_per_w1_call_s;
         (rows, probes)
     });
 
     eprintln!("bench: W4 cold start × {} runs", settings.cold_runs);
     let cold = cold::measure(&mock, &scripts, settings.cold_runs, &cache);
-    rows.push(Row {
-        id: "W4",
-        what: "cold start: new process to the first query's records",
-        results: cold.seconds,
-    });
+    rows.push(Row::of_processes(
+        "W4",
+        "cold start: new process to the first query's records",
+        cold,
+    ));
+
+    eprintln!("bench: W5 bulk, 100,000 rows × {} runs", settings.bulk_runs);
+    let w5 = bulk::measure(&mock, &scripts, settings.bulk_runs, &cache);
+    rows.push(Row::of_processes(
+        "W5a",
+        "Bulk API 2.0 insert of 100,000 Accounts from a CSV file",
+        w5.import,
+    ));
+    rows.push(Row::of_processes(
+        "W5b",
+        "Bulk API 2.0 export of 100,000 rows to a file",
+        w5.export,
+    ));
+
+    // The mock holds 100,000 seeded Accounts; larger exports get their own.
+    let (near, far): (Vec<usize>, Vec<usize>) = settings
+        .export_memory_rows
+        .iter()
+        .copied()
+        .partition(|&n| n <= workloads::PROBE_RECORDS);
+    eprintln!("bench: memory while exporting {near:?} rows");
+    let mut export_memory = export_memory::measure(&mock, &near, &cache);
     drop(mock);
+    for rows in far {
+        eprintln!("bench: memory while exporting {rows} rows (a mock with as many Accounts)");
+        let big = MockProcess::start(rows.saturating_sub(workloads::SEEDED_ACCOUNTS));
+        export_memory.extend(export_memory::measure(&big, &[rows], &cache));
+    }
 
     let mut versions: BTreeMap<String, String> = scripts
         .iter()
@@ -285,8 +315,8 @@ fn run(settings: Settings, quick: bool) {
         versions,
         settings,
         workloads: rows,
-        cold_peak_rss_bytes: cold.peak_rss,
         probes,
+        export_memory,
     };
 
     let out = if quick {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// What `Mock::connection_info` prints, as every contender needs it.
 #[derive(Clone, Debug, Deserialize)]
@@ -61,6 +62,8 @@ impl MockInfo {
             ("BENCH_COLD_SOQL", w::COLD_SOQL.into()),
             ("BENCH_BATCH", w::BATCH.to_string()),
             ("BENCH_API_VERSION", w::API_VERSION.into()),
+            ("BENCH_BULK_ROWS", w::BULK_ROWS.to_string()),
+            ("BENCH_BULK_POLL_MS", w::BULK_POLL_MS.to_string()),
             ("SF_CLIENT_ID", self.client_id.clone()),
             ("SF_CLIENT_SECRET", self.client_secret.clone()),
             ("SF_USERNAME", self.username.clone()),
@@ -114,6 +117,26 @@ impl MockProcess {
             info,
             raw: first.trim().to_string(),
         }
+    }
+
+    /// The mock process's CPU time so far (user + system, `/proc/PID/stat`,
+    /// in clock ticks of usually 10 ms): what serving costs, which no
+    /// client's CPU figure includes.
+    pub fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("the mock's /proc stat");
+        // Fields after the command name, which is in parentheses: state is
+        // field 3, utime 14 and stime 15.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks: u64 =
+            fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+        // SAFETY: sysconf has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Duration::from_nanos(ticks * 1_000_000_000 / per_second)
     }
 }
 

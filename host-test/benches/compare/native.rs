@@ -3,6 +3,7 @@
 //! kept-alive connection, no sandbox. What the component costs on top of it
 //! is what the sandbox costs.
 
+use crate::clock::Timer;
 use crate::mock_process::MockInfo;
 use crate::workloads::{self, Measured};
 use bytes::Bytes;
@@ -10,7 +11,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::net::TcpStream;
 
 /// One origin, one connection kept alive (reopened if the server closed it).
@@ -201,32 +201,32 @@ impl Native {
     }
 
     pub async fn w1(&mut self, calls: usize) -> Measured {
-        let started = Instant::now();
+        let timer = Timer::start();
         for _ in 0..calls {
             self.get_account().await;
         }
-        Measured::one("W1", started.elapsed(), calls)
+        Measured::one("W1", timer.stop(), calls)
     }
 
     pub async fn w2(mock: &MockInfo, iterations: usize) -> Measured {
-        let started = Instant::now();
+        let timer = Timer::start();
         for _ in 0..iterations {
             let mut fresh = Native::login(mock, &mock.https_url).await;
             let records = fresh.query_all(workloads::PAGED_SOQL).await;
             assert_eq!(records.len(), workloads::PAGED_RECORDS);
         }
-        Measured::one("W2", started.elapsed(), iterations)
+        Measured::one("W2", timer.stop(), iterations)
     }
 
     pub async fn w3(&mut self, iterations: usize) -> Measured {
         let mut measured = Measured::default();
         for _ in 0..iterations {
-            let started = Instant::now();
+            let timer = Timer::start();
             for fields in workloads::new_accounts("rs") {
                 self.create(&fields).await;
             }
-            measured.add("W3a", started.elapsed(), 1);
-            let started = Instant::now();
+            measured.add("W3a", timer.stop(), 1);
+            let timer = Timer::start();
             let records = workloads::new_accounts("rs")
                 .into_iter()
                 .map(|mut r| {
@@ -238,7 +238,7 @@ impl Native {
             assert!(
                 results.len() == workloads::BATCH && results.iter().all(|r| r["success"] == true)
             );
-            measured.add("W3b", started.elapsed(), 1);
+            measured.add("W3b", timer.stop(), 1);
         }
         measured
     }

@@ -29,6 +29,9 @@ pub struct Probes {
     /// One kept-alive native request to the mock (`GET /services/data/`).
     pub round_trip_http_s: f64,
     pub round_trip_https_s: f64,
+    /// The mock process's CPU per W1 call over HTTPS, over every
+    /// contender's runs: what a mock serving pre-rendered answers could save.
+    pub mock_cpu_per_w1_call_s: f64,
     pub memory: Memory,
 }
 
@@ -122,6 +125,7 @@ pub async fn measure(mock: &MockProcess, scratch: &Path, samples: usize) -> Prob
         instantiate_s: Summary::median_of(instantiate),
         round_trip_http_s: rtt[0],
         round_trip_https_s: rtt[1],
+        mock_cpu_per_w1_call_s: 0.0,
         memory: memory(mock),
     }
 }

@@ -2,8 +2,10 @@
 //! with the targets checked.
 
 use crate::contenders::{self, COMPONENT, JSFORCE, NATIVE, SIMPLE_SALESFORCE};
+use crate::export_memory::Export;
+use crate::launcher::Processes;
 use crate::probes::Probes;
-use crate::stats::Summary;
+use crate::stats::{Figures, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,9 +20,9 @@ pub struct Report {
     pub versions: BTreeMap<String, String>,
     pub settings: crate::Settings,
     pub workloads: Vec<Row>,
-    /// Median peak RSS of each contender's cold-start process (W4).
-    pub cold_peak_rss_bytes: BTreeMap<&'static str, f64>,
     pub probes: Probes,
+    /// `sf-host bulk export` at each size.
+    pub export_memory: Vec<Export>,
 }
 
 #[derive(Serialize)]
@@ -55,15 +57,43 @@ impl Machine {
     }
 }
 
-/// One line of the table: a workload metric, seconds per operation.
+/// One line of the tables: a workload metric, by contender.
 #[derive(Serialize)]
 pub struct Row {
     pub id: &'static str,
     pub what: &'static str,
+    /// Wall seconds per operation.
     pub results: BTreeMap<&'static str, Summary>,
+    /// The client's own CPU seconds (user + system) per operation.
+    pub cpu: BTreeMap<&'static str, Summary>,
+    /// Peak RSS of the client process, bytes (median), where each run is a
+    /// process of its own (W4, W5).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub peak_rss: BTreeMap<&'static str, f64>,
 }
 
 impl Row {
+    pub fn of(id: &'static str, what: &'static str, figures: Figures) -> Row {
+        Row {
+            id,
+            what,
+            results: figures.time,
+            cpu: figures.cpu,
+            peak_rss: BTreeMap::new(),
+        }
+    }
+
+    /// One process per run (W4, W5).
+    pub fn of_processes(id: &'static str, what: &'static str, p: Processes) -> Row {
+        Row {
+            id,
+            what,
+            results: p.seconds,
+            cpu: p.cpu,
+            peak_rss: p.peak_rss,
+        }
+    }
+
     /// contender ÷ component, medians.
     pub fn ratio(&self, contender: &str) -> Option<f64> {
         let base = self.results.get(COMPONENT)?.median;
@@ -106,6 +136,19 @@ pub fn bytes(b: f64) -> String {
     }
 }
 
+/// 1000000 → "1,000,000".
+fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn summary(s: &Summary) -> String {
     format!("{} ({}–{})", time(s.median), time(s.min), time(s.max))
 }
@@ -131,6 +174,88 @@ fn label(contender: &str) -> &'static str {
 impl Report {
     fn row(&self, id: &str) -> Option<&Row> {
         self.workloads.iter().find(|r| r.id == id)
+    }
+
+    /// Every workload by every contender, one figure of `pick` each.
+    fn table(&self, md: &mut String, pick: impl Fn(&Row) -> &BTreeMap<&'static str, Summary>) {
+        let _ = writeln!(
+            md,
+            "| workload | {} | {} | {} | {} |",
+            label(COMPONENT),
+            label(NATIVE),
+            label(SIMPLE_SALESFORCE),
+            label(JSFORCE)
+        );
+        let _ = writeln!(md, "|---|---|---|---|---|");
+        for row in &self.workloads {
+            let cells: Vec<String> = contenders::ALL
+                .iter()
+                .map(|c| pick(row).get(c).map_or("–".into(), summary))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| **{}** {} | {} |",
+                row.id,
+                row.what,
+                cells.join(" | ")
+            );
+        }
+    }
+
+    /// `sf-host bulk export` at each size, one column each.
+    fn export_memory_table(&self, md: &mut String) {
+        let exports = &self.export_memory;
+        let Some(last) = exports.last() else {
+            return;
+        };
+        let _ = writeln!(
+            md,
+            "\nMemory while exporting (`sf-host bulk export`, pages of 50,000 rows, one run each): the peak RSS of that process (wait4), and the component's peak linear memory over the same calls made through the host library (`Connector::record_memory_peak`, a probe process).\n"
+        );
+        let columns: Vec<String> = exports
+            .iter()
+            .map(|e| format!("{} rows", count(e.rows)))
+            .collect();
+        let _ = writeln!(md, "| export | {} |", columns.join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(exports.len()));
+        let line = |what: &str, f: &dyn Fn(&Export) -> String| {
+            let cells: Vec<String> = exports.iter().map(f).collect();
+            format!("| {what} | {} |", cells.join(" | "))
+        };
+        let lines = [
+            line("wall (sf-host process)", &|e| time(e.sf_host.wall_s)),
+            line("CPU, user + system (sf-host process)", &|e| {
+                time(e.sf_host.cpu_s)
+            }),
+            line("peak RSS (sf-host process)", &|e| {
+                bytes(e.sf_host.peak_rss_bytes)
+            }),
+            line("component peak linear memory (probe)", &|e| {
+                bytes(e.probe.linear_peak_bytes as f64)
+            }),
+            line("pages; the largest page's CSV", &|e| {
+                format!("{}; {}", e.probe.pages, bytes(e.probe.page_bytes as f64))
+            }),
+        ];
+        for l in lines {
+            let _ = writeln!(md, "{l}");
+        }
+        // Below one full page an export's memory follows its one page;
+        // from there on, flat means the same with ten times the rows.
+        let full = exports
+            .iter()
+            .find(|e| e.probe.pages > 1)
+            .filter(|e| e.rows < last.rows);
+        if let Some(base) = full {
+            let _ = writeln!(
+                md,
+                "\n{} rows ÷ {} rows (both in full pages): peak RSS {:.2}×, linear memory {:.2}×.",
+                count(last.rows),
+                count(base.rows),
+                last.sf_host.peak_rss_bytes / base.sf_host.peak_rss_bytes,
+                last.probe.linear_peak_bytes as f64 / base.probe.linear_peak_bytes.max(1) as f64
+            );
+        }
     }
 
     pub fn markdown(&self) -> String {
@@ -165,31 +290,10 @@ impl Report {
         let s = &self.settings;
         let _ = writeln!(
             md,
-            "Median per operation (min–max over {} alternating runs; W4 {} runs). All over HTTPS to the project's mock on loopback unless marked.\n",
-            s.runs, s.cold_runs
+            "Median per operation (min–max over {} alternating runs; W4 {} runs; W5 {} runs, each a new process). All over HTTPS to the project's mock on loopback unless marked.\n",
+            s.runs, s.cold_runs, s.bulk_runs
         );
-        let _ = writeln!(
-            md,
-            "| workload | {} | {} | {} | {} |",
-            label(COMPONENT),
-            label(NATIVE),
-            label(SIMPLE_SALESFORCE),
-            label(JSFORCE)
-        );
-        let _ = writeln!(md, "|---|---|---|---|---|");
-        for row in &self.workloads {
-            let cells: Vec<String> = contenders::ALL
-                .iter()
-                .map(|c| row.results.get(c).map_or("–".into(), summary))
-                .collect();
-            let _ = writeln!(
-                md,
-                "| **{}** {} | {} |",
-                row.id,
-                row.what,
-                cells.join(" | ")
-            );
-        }
+        self.table(&mut md, |row| &row.results);
 
         let _ = writeln!(
             md,
@@ -208,13 +312,36 @@ impl Report {
             let _ = writeln!(md, "| {} | {} |", row.id, cells.join(" | "));
         }
 
+        let _ = writeln!(
+            md,
+            "\nClient CPU time per operation, user + system, median (min–max): the bench process's own (getrusage) for the component and native Rust, which run in it; the worker's own (`time.process_time()`, `process.cpuUsage()`) for W1–W3 of simple-salesforce and jsforce; the process's (wait4) for W4 and W5. The mock is a process of its own and never counts.\n"
+        );
+        self.table(&mut md, |row| &row.cpu);
+
+        let _ = writeln!(
+            md,
+            "\nPeak RSS of the client process (wait4 `ru_maxrss`, median), where each run is a process of its own.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| workload | {} | {} | {} | {} |\n|---|---|---|---|---|",
+            label(COMPONENT),
+            label(NATIVE),
+            label(SIMPLE_SALESFORCE),
+            label(JSFORCE)
+        );
+        for row in self.workloads.iter().filter(|r| !r.peak_rss.is_empty()) {
+            let cells: Vec<String> = contenders::ALL
+                .iter()
+                .map(|c| row.peak_rss.get(c).map_or("–".into(), |b| bytes(*b)))
+                .collect();
+            let _ = writeln!(md, "| {} | {} |", row.id, cells.join(" | "));
+        }
+
+        self.export_memory_table(&mut md);
+
         let p = &self.probes;
         let m = &p.memory;
-        let rss = |c: &str| {
-            self.cold_peak_rss_bytes
-                .get(c)
-                .map_or("–".into(), |b| bytes(*b))
-        };
         let _ = writeln!(md, "\n| component and host | |\n|---|---|");
         let lines = [
             (
@@ -246,6 +373,10 @@ impl Report {
                 ),
             ),
             (
+                "the mock's own CPU per W1 call (its process, over every contender's W1 runs over HTTPS)",
+                time(p.mock_cpu_per_w1_call_s),
+            ),
+            (
                 "instantiate ÷ round trip (HTTP)",
                 format!("{:.3}", p.instantiate_s / p.round_trip_http_s),
             ),
@@ -273,16 +404,6 @@ impl Report {
                     "{} / {}",
                     bytes(m.all_pages_10k_linear_bytes as f64),
                     bytes(m.all_pages_100k_linear_bytes as f64)
-                ),
-            ),
-            (
-                "peak RSS of a W4 process: sf-host / native / Python / Node",
-                format!(
-                    "{} / {} / {} / {}",
-                    rss(COMPONENT),
-                    rss(NATIVE),
-                    rss(SIMPLE_SALESFORCE),
-                    rss(JSFORCE)
                 ),
             ),
         ];

@@ -3,8 +3,9 @@
 //! `bench/python/requirements.txt` and `bench/node/package-lock.json`, redone
 //! only when those change) and drives its script (`bench/*/contender.*`) as
 //! a worker process: one JSON command per line in, one JSON timing per line
-//! out, so W1-W3 time steady-state work and process start-up counts only
-//! in W4.
+//! out (wall and the worker's own CPU seconds), so W1-W3 time steady-state
+//! work and process start-up counts only in W4 and W5, which start the
+//! script once per run (`cold`, `bulk-import`, `bulk-export`).
 
 use crate::mock_process::{clean_env, MockProcess};
 use crate::workloads::{Measured, Workload};
@@ -189,9 +190,7 @@ impl Worker {
                 .next()
                 .unwrap_or_else(|| panic!("the worker exited during {}", workload.name()))
                 .expect("worker stdout");
-            let answer: std::collections::BTreeMap<String, (f64, usize)> =
-                serde_json::from_str(&line).expect("the worker's timing JSON");
-            Measured(answer)
+            Measured(serde_json::from_str(&line).expect("the worker's timing JSON"))
         })
     }
 }

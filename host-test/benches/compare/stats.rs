@@ -41,8 +41,16 @@ impl Summary {
     }
 }
 
-/// Metric (`W1`, `W3a` …) → contender → summary.
-pub type Results = BTreeMap<String, BTreeMap<&'static str, Summary>>;
+/// One contender's figures for one metric: seconds per operation, wall
+/// and the client's own CPU.
+#[derive(Clone, Debug, Default)]
+pub struct Figures {
+    pub time: BTreeMap<&'static str, Summary>,
+    pub cpu: BTreeMap<&'static str, Summary>,
+}
+
+/// Metric (`W1`, `W3a` …) → its figures by contender.
+pub type Results = BTreeMap<String, Figures>;
 
 /// `runs` runs of `workload` (`n` operations each) through every
 /// contender, alternating.
@@ -52,27 +60,29 @@ pub async fn alternate(
     n: usize,
     runs: usize,
 ) -> Results {
-    let mut figures: BTreeMap<String, BTreeMap<&'static str, Vec<f64>>> = BTreeMap::new();
+    type Samples = BTreeMap<&'static str, Vec<f64>>;
+    let mut figures: BTreeMap<String, (Samples, Samples)> = BTreeMap::new();
     let count = contenders.len();
     for run in 0..runs {
         for k in 0..count {
             let contender = &mut contenders[(run + k) % count];
             let name = contender.name;
-            for (metric, per_op) in contender.run(workload, n).await.per_op() {
-                figures
-                    .entry(metric.to_string())
-                    .or_default()
-                    .entry(name)
-                    .or_default()
-                    .push(per_op);
+            for (metric, per_op, cpu) in contender.run(workload, n).await.per_op() {
+                let (time, cpus) = figures.entry(metric.to_string()).or_default();
+                time.entry(name).or_default().push(per_op);
+                cpus.entry(name).or_default().push(cpu);
             }
         }
     }
+    let summarise = |by: Samples| by.into_iter().map(|(c, v)| (c, Summary::of(v))).collect();
     figures
         .into_iter()
-        .map(|(metric, by)| {
-            let summaries = by.into_iter().map(|(c, v)| (c, Summary::of(v))).collect();
-            (metric, summaries)
+        .map(|(metric, (time, cpu))| {
+            let figures = Figures {
+                time: summarise(time),
+                cpu: summarise(cpu),
+            };
+            (metric, figures)
         })
         .collect()
 }
