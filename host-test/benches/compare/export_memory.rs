@@ -11,11 +11,9 @@ use crate::contenders::COMPONENT;
 use crate::launcher::{timed, Usage};
 use crate::mock_process::{clean_env, MockInfo, MockProcess};
 use salesforce_host::bulk::{JobKind, JobState};
-use salesforce_host::{Client, ClientOptions, Connector, MemoryPeak};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 /// `sf-host bulk export`'s default page size, which the probe uses too.
 const PAGE_ROWS: u32 = 50_000;
@@ -86,19 +84,7 @@ pub fn probe_main(args: &[String]) {
     let mock = MockInfo::from_env();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let probe = runtime.block_on(async {
-        let peak = MemoryPeak::default();
-        let connector = Arc::new(
-            Connector::load(&sf_host::default_component_path())
-                .expect("load")
-                .record_memory_peak(peak.clone()),
-        );
-        let options = ClientOptions {
-            extra_ca_pem: Some(mock.ca_pem()),
-            ..Default::default()
-        };
-        let mut client =
-            Client::new(connector, mock.config(&mock.https_url), options).expect("client");
-        client.authenticate().await.expect("login");
+        let (_, mut client, peak) = crate::probes::measured_client(&mock).await;
         peak.reset();
         let mut job = client
             .create_query_job(&export_soql(rows), false, None)

@@ -165,6 +165,25 @@ fn peak_rss() -> usize {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// A logged-in client whose component records its peak linear memory, as
+/// the memory probes use it.
+pub async fn measured_client(mock: &MockInfo) -> (Arc<Connector>, Client, MemoryPeak) {
+    let peak = MemoryPeak::default();
+    let connector = Arc::new(
+        Connector::load(&sf_host::default_component_path())
+            .expect("load")
+            .record_memory_peak(peak.clone()),
+    );
+    let options = ClientOptions {
+        extra_ca_pem: Some(mock.ca_pem()),
+        ..Default::default()
+    };
+    let mut client =
+        Client::new(connector.clone(), mock.config(&mock.https_url), options).expect("client");
+    client.authenticate().await.expect("login");
+    (connector, client, peak)
+}
+
 /// `__probe-memory`: one host (`Connector` + `Client`, as in sf-host) pages
 /// through 100,000 records with query + query-more, each page a fresh
 /// instance as every call is; then query-all-pages.
@@ -172,19 +191,7 @@ pub fn memory_main() {
     let mock = MockInfo::from_env();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let memory = runtime.block_on(async {
-        let peak = MemoryPeak::default();
-        let connector = Arc::new(
-            Connector::load(&sf_host::default_component_path())
-                .expect("load")
-                .record_memory_peak(peak.clone()),
-        );
-        let options = ClientOptions {
-            extra_ca_pem: Some(mock.ca_pem()),
-            ..Default::default()
-        };
-        let mut client =
-            Client::new(connector.clone(), mock.config(&mock.https_url), options).expect("client");
-        client.authenticate().await.expect("login");
+        let (connector, mut client, peak) = measured_client(&mock).await;
 
         peak.reset();
         drop(connector.instantiate(egress()).await.expect("instantiate"));
