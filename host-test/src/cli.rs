@@ -297,8 +297,31 @@ pub enum Command {
         #[arg(long)]
         export_dir: Option<PathBuf>,
     },
+    /// Serve the connector's calls for the stored orgs over wRPC on NATS,
+    /// as one worker of a queue group (docs/scale-out.md). Sessions are
+    /// shared by all workers in a NATS KV bucket, sealed with SF_SESSION_KEY.
+    Serve(ServeArgs),
     /// Compile the component ahead of time (a .cwasm loads in milliseconds).
     Precompile { out: PathBuf },
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// The NATS server, e.g. nats://127.0.0.1:4222 (JetStream on).
+    #[arg(long, env = "SF_NATS_URL")]
+    pub nats: String,
+    /// The queue group: each call goes to one worker of the group.
+    #[arg(long, default_value = "salesforce")]
+    pub group: String,
+    /// The wRPC subject prefix callers use.
+    #[arg(long, default_value = "salesforce")]
+    pub prefix: String,
+    /// The KV bucket the workers share sessions in.
+    #[arg(long, default_value = "salesforce-sessions")]
+    pub bucket: String,
+    /// Serve only these stored orgs (comma-separated); default: every one.
+    #[arg(long, value_delimiter = ',')]
+    pub orgs: Vec<String>,
 }
 
 /// Printed when a command is about to log in with the password grant.

@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 pub mod mcp;
+pub mod wrpc;
 
 pub use fixtures::MockConfig;
 

@@ -10,6 +10,7 @@ mod login;
 mod orgs;
 mod output;
 mod query;
+mod serve;
 
 use cli::{Cli, Command, Connection};
 use orgs::OrgFile;
@@ -208,6 +209,7 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             let client = client(&cli).await?;
             sf_host::mcp::serve(client, cli.conn.guardrails(), export_dir.clone()).await
         }
+        Command::Serve(args) => serve::run(&cli, args).await,
         Command::Precompile { out } => commands::precompile(&cli, out),
     }
 }

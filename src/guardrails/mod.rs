@@ -140,6 +140,14 @@ impl Guardrails {
     }
 }
 
+/// Whether running `tool` with `arguments_json` writes to the org: the rule
+/// read-only applies, for callers that must know whether a call may be sent
+/// again (unreadable arguments count as none; the tool refuses them anyway).
+pub fn tool_writes(tool: &str, arguments_json: &str) -> bool {
+    let args = serde_json::from_str(arguments_json).unwrap_or(Value::Null);
+    writes(tool, &args)
+}
+
 fn writes(tool: &str, args: &Value) -> bool {
     match tool {
         "composite" => subrequests(args).any(writing),

@@ -30,7 +30,9 @@ macro_rules! with_session {
             let mut instance = $self.instance().await?;
             let (result,) = instance.call($name, (&session, $($arg,)*)).await?;
             match result {
-                Err(wit::Error::SessionExpired(_)) if !renewed && $self.can_reauthenticate() => {
+                Err(wit::Error::SessionExpired(_))
+                    if !renewed && $self.renews_itself && $self.can_reauthenticate() =>
+                {
                     renewed = true;
                     $self.renew().await?;
                 }
@@ -86,6 +88,8 @@ pub struct Client {
     on_session: Option<SessionHook>,
     deadline: Option<std::time::Duration>,
     max_memory: Option<usize>,
+    /// Off in a [`Client::fork`]: its owner decides who renews.
+    renews_itself: bool,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -154,7 +158,30 @@ impl Client {
             on_session: options.on_session,
             deadline: options.deadline,
             max_memory: options.max_memory,
+            renews_itself: true,
         })
+    }
+
+    /// A client for the same org that shares this one's connection pool,
+    /// egress policy and request log, with no session of its own and no
+    /// renewal: `session-expired` comes back to the caller. This is how one
+    /// org's calls run side by side when something else (a store shared by
+    /// several processes) decides which session they use and who renews it.
+    pub fn fork(&self) -> Client {
+        Client {
+            connector: self.connector.clone(),
+            config: self.config.clone(),
+            policy: self.policy.clone(),
+            sender: self.sender.clone(),
+            session: None,
+            logins: 0,
+            denied: self.denied.clone(),
+            log: self.log.clone(),
+            on_session: None,
+            deadline: self.deadline,
+            max_memory: self.max_memory,
+            renews_itself: false,
+        }
     }
 
     /// A fresh instance for one call, held to this client's guards: a
