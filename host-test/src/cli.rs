@@ -301,8 +301,54 @@ pub enum Command {
     /// as one worker of a queue group (docs/scale-out.md). Sessions are
     /// shared by all workers in a NATS KV bucket, sealed with SF_SESSION_KEY.
     Serve(ServeArgs),
+    /// Call `sf-host serve` workers over NATS (what a platform's code does
+    /// with the Rust caller), e.g. `sf-host remote --nats URL query acme
+    /// "SELECT Id FROM Account"`. Errors exit with 1.
+    Remote(RemoteArgs),
     /// Compile the component ahead of time (a .cwasm loads in milliseconds).
     Precompile { out: PathBuf },
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct RemoteArgs {
+    /// The NATS server the workers listen on.
+    #[arg(long, env = "SF_NATS_URL")]
+    pub nats: String,
+    /// The workers' wRPC subject prefix.
+    #[arg(long, default_value = "salesforce")]
+    pub prefix: String,
+    /// The longest the call may take, resends included, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub wait_ms: u64,
+    #[command(subcommand)]
+    pub command: RemoteCommand,
+}
+
+#[derive(Subcommand, Clone, Debug)]
+pub enum RemoteCommand {
+    /// The orgs the workers serve.
+    Orgs,
+    /// One REST call for ORG; the response body on stdout.
+    Call {
+        org: String,
+        /// GET, POST, PATCH, PUT, DELETE or HEAD.
+        method: String,
+        /// Path under /services/.
+        path: String,
+        /// JSON body.
+        #[arg(long)]
+        data: Option<String>,
+    },
+    /// The first page of a SOQL query for ORG: its records as JSON.
+    Query { org: String, soql: String },
+    /// The tool catalog's names.
+    Tools,
+    /// Runs one tool for ORG with a JSON object of arguments.
+    Invoke {
+        org: String,
+        name: String,
+        arguments: String,
+    },
 }
 
 #[derive(Args, Clone, Debug)]

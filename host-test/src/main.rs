@@ -10,6 +10,7 @@ mod login;
 mod orgs;
 mod output;
 mod query;
+mod remote;
 mod serve;
 
 use cli::{Cli, Command, Connection};
@@ -210,6 +211,7 @@ async fn run(cli: Cli) -> Result<(), HostError> {
             sf_host::mcp::serve(client, cli.conn.guardrails(), export_dir.clone()).await
         }
         Command::Serve(args) => serve::run(&cli, args).await,
+        Command::Remote(args) => remote::run(args).await,
         Command::Precompile { out } => commands::precompile(&cli, out),
     }
 }

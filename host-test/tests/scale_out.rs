@@ -260,3 +260,27 @@ async fn the_shared_store_holds_no_readable_token() {
         assert!(!text.contains(plain), "the entry shows {plain}");
     }
 }
+
+/// README "Scale out": the walk-through script, as a user runs it.
+#[test]
+fn the_readme_walkthrough_runs_on_loopback() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../hosts/nats/try.sh");
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .env("SF_HOST", env!("CARGO_BIN_EXE_sf-host"))
+        .env_remove("SF_HOST_HOME")
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("20 limits calls answered"), "{stdout}");
+    assert!(
+        stdout.contains(r#""token_requests":1"#),
+        "one login in all: {stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l == "demo"),
+        "the served orgs: {stdout}"
+    );
+}

@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The longest a stopping worker waits for NATS to take its unsubscribe.
+const FLUSH_AT_MOST: Duration = Duration::from_secs(2);
 /// The longest a stopping worker waits for the calls it holds.
 const DRAIN_AT_MOST: Duration = Duration::from_secs(65);
 
@@ -83,9 +85,10 @@ async fn serve(
             () = &mut stop => break,
         }
     }
-    // Unsubscribe first, so new calls go to the other workers.
+    // Unsubscribe first, so new calls go to the other workers. A NATS
+    // server that is gone must not hold the worker up.
     drop(calls);
-    let _ = nats.flush().await;
+    let _ = tokio::time::timeout(FLUSH_AT_MOST, nats.flush()).await;
     let _ = tokio::time::timeout(DRAIN_AT_MOST, worker.idle()).await;
     beating.abort();
     eprintln!(
