@@ -36,7 +36,7 @@ macro_rules! served {
         };
         let sessions = &$worker.0.sessions;
         let outcome = async {
-            let mut held = sessions.current(org).await?;
+            let mut held = sessions.current(org, deadline).await?;
             let mut $c = org.client.fork();
             let mut tried = 1;
             loop {
@@ -47,7 +47,7 @@ macro_rules! served {
                             && tried < MAX_SESSIONS_PER_CALL
                             && $c.can_reauthenticate() =>
                     {
-                        held = sessions.after_expiry(org, &held).await?;
+                        held = sessions.after_expiry(org, &held, deadline).await?;
                         tried += 1;
                     }
                     other => break other,

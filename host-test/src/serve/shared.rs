@@ -114,23 +114,35 @@ impl Sessions {
 
     /// The org's session: this worker's copy, else the shared one, else one
     /// login that every worker then shares.
-    pub async fn current(&self, org: &Org) -> Result<Held, HostError> {
+    /// Waiting for another worker's login ends with the call's `deadline`.
+    pub async fn current(&self, org: &Org, deadline: Option<Duration>) -> Result<Held, HostError> {
         let held = self.lock().get(&org.name).cloned();
         match held {
             Some(h) => Ok(Held { fresh: false, ..h }),
-            None => self.obtain(org, None).await,
+            None => self.obtain(org, None, deadline).await,
         }
     }
 
     /// After Salesforce called `stale` expired: the session another worker
     /// renewed meanwhile, else one renewal by this worker.
-    pub async fn after_expiry(&self, org: &Org, stale: &Held) -> Result<Held, HostError> {
-        self.obtain(org, Some(stale.revision)).await
+    pub async fn after_expiry(
+        &self,
+        org: &Org,
+        stale: &Held,
+        deadline: Option<Duration>,
+    ) -> Result<Held, HostError> {
+        self.obtain(org, Some(stale.revision), deadline).await
     }
 
-    async fn obtain(&self, org: &Org, stale: Option<u64>) -> Result<Held, HostError> {
+    async fn obtain(
+        &self,
+        org: &Org,
+        stale: Option<u64>,
+        deadline: Option<Duration>,
+    ) -> Result<Held, HostError> {
         let key = entry_key(&org.name);
-        let give_up = Instant::now() + org.lease() * 2;
+        let patience = deadline.map_or(org.lease() * 2, |d| d.min(org.lease() * 2));
+        let give_up = Instant::now() + patience;
         loop {
             let step = match self.kv.entry(&key).await.map_err(store_error)? {
                 Some(e) if e.operation == kv::Operation::Put => {
@@ -144,11 +156,11 @@ impl Sessions {
                     return Ok(held);
                 }
                 None if Instant::now() > give_up => {
-                    return Err(HostError::Io(format!(
-                        "org {}: another worker's login did not finish within {} s",
+                    return Err(HostError::Component(wit::Error::Timeout(format!(
+                        "org {}: another worker's login or renewal did not finish within {} ms",
                         org.name,
-                        (org.lease() * 2).as_secs()
-                    )))
+                        patience.as_millis()
+                    ))))
                 }
                 None => tokio::time::sleep(WAIT_STEP).await,
             }
