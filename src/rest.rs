@@ -261,22 +261,23 @@ fn success(
     limit_info: Option<LimitInfo>,
     redactor: &Redactor,
 ) -> Result<CallResponse, Error> {
-    let ct = content_type(&resp, redactor);
-    if ct
-        .as_deref()
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"))
-    {
+    let html = resp
+        .content_type()
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"));
+    if html {
         return Err(Error::unexpected(
             resp.status,
-            ct.as_deref(),
+            content_type(&resp, redactor).as_deref(),
             "an HTML page instead of an API response; is the instance URL an API host?",
             &quoted(&resp.body, redactor),
         ));
     }
+    // Scrubbed only for the error: on success nothing quotes it.
+    let raw_ct = resp.content_type().map(str::to_string);
     let body = String::from_utf8(resp.body).map_err(|e| {
         Error::unexpected(
             resp.status,
-            ct.as_deref(),
+            raw_ct.map(|c| redactor.scrub(&c)).as_deref(),
             "the body is not UTF-8",
             &quoted(e.as_bytes(), redactor),
         )

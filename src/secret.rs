@@ -50,7 +50,11 @@ impl From<String> for Secret {
 /// server can echo a request; that echo must not leak through our errors.
 #[derive(Default)]
 pub struct Redactor {
-    needles: Vec<String>,
+    /// The secrets as registered.
+    secrets: Vec<Secret>,
+    /// Their forms as text may carry them, worked out at the first scrub:
+    /// most calls succeed and never scrub anything.
+    needles: core::cell::OnceCell<Vec<String>>,
 }
 
 impl Redactor {
@@ -63,43 +67,26 @@ impl Redactor {
     /// Registers a secret. Values shorter than 4 characters are ignored: they
     /// would redact ordinary words and carry no real entropy anyway.
     pub fn add(&mut self, secret: &Secret) {
-        let raw = secret.expose();
-        if raw.chars().count() < 4 {
+        if secret.expose().chars().count() < 4 || self.secrets.contains(secret) {
             return;
         }
-        use base64::Engine as _;
-        let form: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
-        let percent =
-            percent_encoding::utf8_percent_encode(raw, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
-        let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-        // As a JSON string would carry it (`"`, `\`, controls escaped), and
-        // with `/` escaped too, as some servers write it.
-        let json = serde_json::to_string(raw).unwrap_or_default();
-        let json = json
-            .get(1..json.len().saturating_sub(1))
-            .unwrap_or_default()
-            .to_string();
-        let json_slash = json.replace('/', "\\/");
-        for needle in [
-            raw.to_string(),
-            form,
-            percent,
-            b64,
-            b64url,
-            json,
-            json_slash,
-        ] {
-            if needle.is_empty() {
-                continue;
+        self.secrets.push(secret.clone());
+        self.needles = core::cell::OnceCell::new();
+    }
+
+    /// Every registered secret in every encoding it may travel in, longest
+    /// first, so a secret that contains another is removed whole.
+    fn needles(&self) -> &[String] {
+        self.needles.get_or_init(|| {
+            let mut needles: Vec<String> = Vec::new();
+            for needle in self.secrets.iter().flat_map(encodings) {
+                if !needle.is_empty() && !needles.contains(&needle) {
+                    needles.push(needle);
+                }
             }
-            if !self.needles.contains(&needle) {
-                self.needles.push(needle);
-            }
-        }
-        // Longest first, so a secret that contains another is removed whole.
-        self.needles.sort_by_key(|n| core::cmp::Reverse(n.len()));
+            needles.sort_by_key(|n| core::cmp::Reverse(n.len()));
+            needles
+        })
     }
 
     /// This redactor, also knowing the session's access and refresh tokens.
@@ -116,13 +103,36 @@ impl Redactor {
     /// `access_token`, `refresh_token` and `id_token` fields, even cut short.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = mask_issued_tokens(text);
-        for needle in &self.needles {
+        for needle in self.needles() {
             if out.contains(needle.as_str()) {
                 out = out.replace(needle.as_str(), "***");
             }
         }
         out
     }
+}
+
+/// `secret` raw, form- and percent-encoded, in base64 and base64url, and as
+/// a JSON string carries it (`"`, `\`, controls escaped), also with `/`
+/// escaped, as some servers write it.
+fn encodings(secret: &Secret) -> [String; 7] {
+    use base64::Engine as _;
+    let raw = secret.expose();
+    let json = serde_json::to_string(raw).unwrap_or_default();
+    let json = json
+        .get(1..json.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_string();
+    let json_slash = json.replace('/', "\\/");
+    [
+        raw.to_string(),
+        url::form_urlencoded::byte_serialize(raw.as_bytes()).collect(),
+        percent_encoding::utf8_percent_encode(raw, percent_encoding::NON_ALPHANUMERIC).to_string(),
+        base64::engine::general_purpose::STANDARD.encode(raw),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw),
+        json,
+        json_slash,
+    ]
 }
 
 /// JSON fields whose values are credentials.

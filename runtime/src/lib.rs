@@ -8,11 +8,14 @@
 #[cfg(target_arch = "wasm32")]
 extern crate alloc;
 
+#[cfg(target_arch = "wasm32")]
+mod heap;
+
 // Without std there is no libc malloc: dlmalloc over linear memory, as std
 // itself uses on wasm32-unknown-unknown.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOCATOR: heap::Heap = heap::Heap::new();
 
 /// Every input is validated into a typed error, so a panic is a bug; trap
 /// rather than print (printing would import wasi:cli).

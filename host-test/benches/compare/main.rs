@@ -5,7 +5,8 @@
 //! the component's size, load and instantiate times, and memory.
 //!
 //! `cargo bench -p sf-host --bench compare` writes bench/results/latest.{md,json,png};
-//! `-- --quick` is a short try-out written under the target directory.
+//! `-- --quick` is a short try-out written under the target directory;
+//! `-- --w1` runs W1 alone and only prints it.
 //! README "Benchmarks" says what each workload is.
 //!
 //! This binary is also started by itself: `__mock N` (the mock process),
@@ -26,6 +27,7 @@ mod probes;
 mod report;
 mod scripts;
 mod stats;
+mod w1_only;
 mod workloads;
 
 use component::ComponentClient;
@@ -105,9 +107,12 @@ fn main() {
             eprintln!("compare: a benchmark; run it with `cargo bench -p sf-host --bench compare`")
         }
         Some("--quick") => run(Settings::quick(), true),
+        Some("--w1") => w1_only::run(&Settings::full()),
         None => run(Settings::full(), false),
         Some(other) => {
-            eprintln!("usage: cargo bench -p sf-host --bench compare [-- --quick] (not `{other}`)");
+            eprintln!(
+                "usage: cargo bench -p sf-host --bench compare [-- --quick | --w1] (not `{other}`)"
+            );
             std::process::exit(2);
         }
     }
