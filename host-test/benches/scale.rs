@@ -3,7 +3,8 @@
 //! straight through `sf_host::Client` in one process.
 //!
 //! `cargo bench -p sf-host --bench scale [-- --quick]` prints a markdown
-//! table and writes bench/results/w6.md. Everything runs on this machine
+//! table and writes bench/results/w6.md (`SF_BENCH_COMPONENT=x.wasm` runs
+//! another build of the component, in the workers and in process). Everything runs on this machine
 //! and on loopback: a NATS server with JetStream, 4 mock orgs (in this
 //! process), the workers (child processes), and the callers.
 
