@@ -146,8 +146,9 @@ async fn over_nats(workers: usize, calls: usize) -> Row {
 /// call (a fresh instance each, as in the workers), no NATS.
 async fn in_process(calls: usize) -> Row {
     let orgs = Orgs::start(ORGS).await;
-    let connector =
-        Arc::new(Connector::load(&sf_host::default_component_path()).expect("component"));
+    let path = std::env::var_os("SF_BENCH_COMPONENT")
+        .map_or_else(sf_host::default_component_path, Into::into);
+    let connector = Arc::new(Connector::load(&path).expect("component"));
     let mut clients = Vec::new();
     for mock in &orgs.mocks {
         let c = mock.credentials();

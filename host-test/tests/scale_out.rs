@@ -216,6 +216,38 @@ async fn sessions_expiring_under_load_are_renewed_once_and_no_refresh_token_is_r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_left_by_a_dead_worker_lapses_and_another_worker_logs_in() {
+    let nats = Nats::start();
+    let orgs = Orgs::start(1).await;
+    // A 2 s deadline makes the claim's lease 7 s (deadline + 5 s).
+    let short = [("SF_DEADLINE_MS", "2000")];
+    let mut doomed = Worker::start_with(&nats, &orgs, &short);
+    let caller = caller(&nats).await;
+    // The doomed worker claims the org and is killed while its login waits.
+    orgs.mocks[0]
+        .knobs()
+        .set_delay(Some(Duration::from_secs(30)));
+    let first = {
+        let caller = caller.clone();
+        tokio::spawn(async move { caller.call("org0", &limits_request()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    doomed.kill();
+    orgs.mocks[0].knobs().set_delay(None);
+    first.abort();
+
+    let _survivor = Worker::start_with(&nats, &orgs, &short);
+    let started = Instant::now();
+    let r = caller.call("org0", &limits_request()).await;
+    assert!(r.is_ok(), "the survivor took the lapsed claim over: {r:?}");
+    assert!(
+        started.elapsed() > Duration::from_secs(3),
+        "it waited for the claim to lapse rather than log in beside it"
+    );
+    assert_eq!(orgs.reuses(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_started_later_uses_the_shared_session_without_a_login() {
     let nats = Nats::start();
     let orgs = Orgs::start(2).await;

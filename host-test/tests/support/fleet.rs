@@ -143,11 +143,21 @@ pub struct Worker {
 impl Worker {
     /// Starts a worker of group `fleet` and waits for its ready line.
     pub fn start(nats: &Nats, orgs: &Orgs) -> Worker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sf-host"))
+        Self::start_with(nats, orgs, &[])
+    }
+
+    /// The same, with more environment variables.
+    pub fn start_with(nats: &Nats, orgs: &Orgs, env: &[(&str, &str)]) -> Worker {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sf-host"));
+        command.env_clear().envs(env.iter().copied());
+        // The benchmark's way to measure another build of the component.
+        if let Some(component) = std::env::var_os("SF_BENCH_COMPONENT") {
+            command.env("SF_COMPONENT", component);
+        }
+        let mut child = command
             .args([
                 "serve", "--nats", &nats.url, "--group", "fleet", "--prefix", PREFIX,
             ])
-            .env_clear()
             .env("SF_HOST_HOME", orgs.home.path())
             .env("SF_SESSION_KEY", SESSION_KEY)
             .env("SF_TIMEOUT_MS", "5000")
