@@ -175,69 +175,109 @@ fn run(settings: Settings, quick: bool) {
     let mock = MockProcess::start(workloads::PROBE_RECORDS - workloads::SEEDED_ACCOUNTS);
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (mut rows, probes) = runtime.block_on(async {
-        let connector = Arc::new(
-            salesforce_host::Connector::load(&sf_host::default_component_path())
-                .expect("component"),
-        );
-        let mut all = rust_contenders(&connector, &mock, &mock.info.https_url).await;
-        for script in &scripts {
-            all.push(Contender {
-                name: script.name,
-                client: Client::Script(scripts::Worker::start(script, &mock)),
-            });
-        }
-        // Plain HTTP (simple-salesforce cannot): what TLS adds to W1.
-        let mut plain = rust_contenders(&connector, &mock, &mock.info.http_url).await;
+    let (mut rows, probes) =
+        runtime.block_on(in_process_workloads(&settings, &mock, &scripts, &cache));
+    rows.extend(process_workloads(&settings, &mock, &scripts, &cache));
+    let export_memory = export_memory_runs(&settings, mock, &cache);
 
-        eprintln!("bench: warming up");
-        for contender in all.iter_mut().chain(plain.iter_mut()) {
-            contender.run(Workload::W1, 20).await;
-        }
-        for contender in &mut all {
-            contender.run(Workload::W2, 1).await;
-            contender.run(Workload::W3, 1).await;
-        }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let report = Report {
+        date: report::utc(now),
+        mode: if quick { "quick" } else { "full" },
+        duration_s: started.elapsed().as_secs_f64(),
+        machine,
+        versions: versions(&repo, &scripts),
+        settings,
+        workloads: rows,
+        probes,
+        export_memory,
+    };
+    let out = if quick {
+        cache.join("quick")
+    } else {
+        repo.join("bench/results")
+    };
+    write_report(&report, &out);
+}
 
-        let s = &settings;
-        eprintln!("bench: W1 × {} runs, over HTTPS then plain HTTP", s.runs);
-        let mock_cpu = mock.cpu();
-        let mut results = stats::alternate(&mut all, Workload::W1, s.w1_calls, s.runs).await;
-        let calls = (s.runs * all.len() * s.w1_calls) as f64;
-        let mock_cpu_per_w1_call_s = (mock.cpu() - mock_cpu).as_secs_f64() / calls;
-        let w1_http = stats::alternate(&mut plain, Workload::W1, s.w1_calls, s.runs)
-            .await
-            .remove("W1")
-            .expect("W1");
-        for (workload, n) in [
-            (Workload::W2, s.w2_iterations),
-            (Workload::W3, s.w3_iterations),
-        ] {
-            eprintln!("bench: {} × {} runs", workload.name(), s.runs);
-            results.extend(stats::alternate(&mut all, workload, n, s.runs).await);
-        }
-        drop((all, plain));
+/// W1–W3 (contenders in this process, scripts as workers) and the probes.
+async fn in_process_workloads(
+    settings: &Settings,
+    mock: &MockProcess,
+    scripts: &[scripts::Script],
+    cache: &Path,
+) -> (Vec<Row>, probes::Probes) {
+    let connector = Arc::new(
+        salesforce_host::Connector::load(&sf_host::default_component_path()).expect("component"),
+    );
+    let mut all = rust_contenders(&connector, mock, &mock.info.https_url).await;
+    for script in scripts {
+        all.push(Contender {
+            name: script.name,
+            client: Client::Script(scripts::Worker::start(script, mock)),
+        });
+    }
+    // Plain HTTP (simple-salesforce cannot): what TLS adds to W1.
+    let mut plain = rust_contenders(&connector, mock, &mock.info.http_url).await;
 
-        let mut take = |id| results.remove(id).unwrap_or_default();
-        let rows = vec![
-            Row::of("W1", "one record by id, per call", take("W1")),
-            Row::of("W1 http", "the same over plain HTTP", w1_http),
-            Row::of("W2", "log in + 10,000 records in 5 pages", take("W2")),
-            Row::of("W3a", "200 single creates", take("W3a")),
-            Row::of(
-                "W3b",
-                "the same 200 in one sObject Collections request",
-                take("W3b"),
-            ),
-        ];
-        eprintln!("bench: load, instantiate, round trip and memory probes");
-        let mut probes = probes::measure(&mock, &cache, s.probe_samples).await;
-        probes.mock_cpu_per_w1_call_s = mock_cpu_per_w1_call_s;
-        (rows, probes)
-    });
+    eprintln!("bench: warming up");
+    for contender in all.iter_mut().chain(plain.iter_mut()) {
+        contender.run(Workload::W1, 20).await;
+    }
+    for contender in &mut all {
+        contender.run(Workload::W2, 1).await;
+        contender.run(Workload::W3, 1).await;
+    }
 
+    let s = settings;
+    eprintln!("bench: W1 × {} runs, over HTTPS then plain HTTP", s.runs);
+    let mock_cpu = mock.cpu();
+    let mut results = stats::alternate(&mut all, Workload::W1, s.w1_calls, s.runs).await;
+    let calls = (s.runs * all.len() * s.w1_calls) as f64;
+    let mock_cpu_per_w1_call_s = (mock.cpu() - mock_cpu).as_secs_f64() / calls;
+    let w1_http = stats::alternate(&mut plain, Workload::W1, s.w1_calls, s.runs)
+        .await
+        .remove("W1")
+        .expect("W1");
+    for (workload, n) in [
+        (Workload::W2, s.w2_iterations),
+        (Workload::W3, s.w3_iterations),
+    ] {
+        eprintln!("bench: {} × {} runs", workload.name(), s.runs);
+        results.extend(stats::alternate(&mut all, workload, n, s.runs).await);
+    }
+    drop((all, plain));
+
+    let mut take = |id| results.remove(id).unwrap_or_default();
+    let rows = vec![
+        Row::of("W1", "one record by id, per call", take("W1")),
+        Row::of("W1 http", "the same over plain HTTP", w1_http),
+        Row::of("W2", "log in + 10,000 records in 5 pages", take("W2")),
+        Row::of("W3a", "200 single creates", take("W3a")),
+        Row::of(
+            "W3b",
+            "the same 200 in one sObject Collections request",
+            take("W3b"),
+        ),
+    ];
+    eprintln!("bench: load, instantiate, round trip and memory probes");
+    let mut probes = probes::measure(mock, cache, s.probe_samples).await;
+    probes.mock_cpu_per_w1_call_s = mock_cpu_per_w1_call_s;
+    (rows, probes)
+}
+
+/// W4 and W5: each run a new process, measured from outside.
+fn process_workloads(
+    settings: &Settings,
+    mock: &MockProcess,
+    scripts: &[scripts::Script],
+    cache: &Path,
+) -> Vec<Row> {
+    let mut rows = Vec::new();
     eprintln!("bench: W4 cold start × {} runs", settings.cold_runs);
-    let cold = cold::measure(&mock, &scripts, settings.cold_runs, &cache);
+    let cold = cold::measure(mock, scripts, settings.cold_runs, cache);
     rows.push(Row::of_processes(
         "W4",
         "cold start: new process to the first query's records",
@@ -245,7 +285,7 @@ fn run(settings: Settings, quick: bool) {
     ));
 
     eprintln!("bench: W5 bulk, 100,000 rows × {} runs", settings.bulk_runs);
-    let w5 = bulk::measure(&mock, &scripts, settings.bulk_runs, &cache);
+    let w5 = bulk::measure(mock, scripts, settings.bulk_runs, cache);
     rows.push(Row::of_processes(
         "W5a",
         "Bulk API 2.0 insert of 100,000 Accounts from a CSV file",
@@ -257,6 +297,15 @@ fn run(settings: Settings, quick: bool) {
         w5.export,
     ));
 
+    rows
+}
+
+/// Memory while exporting; sizes past the seeded mock get a mock of their own.
+fn export_memory_runs(
+    settings: &Settings,
+    mock: MockProcess,
+    cache: &Path,
+) -> Vec<export_memory::Export> {
     // The mock holds 100,000 seeded Accounts; larger exports get their own.
     let (near, far): (Vec<usize>, Vec<usize>) = settings
         .export_memory_rows
@@ -264,19 +313,24 @@ fn run(settings: Settings, quick: bool) {
         .copied()
         .partition(|&n| n <= workloads::PROBE_RECORDS);
     eprintln!("bench: memory while exporting {near:?} rows");
-    let mut export_memory = export_memory::measure(&mock, &near, &cache);
+    let mut export_memory = export_memory::measure(&mock, &near, cache);
     drop(mock);
     for rows in far {
         eprintln!("bench: memory while exporting {rows} rows (a mock with as many Accounts)");
         let big = MockProcess::start(rows.saturating_sub(workloads::SEEDED_ACCOUNTS));
-        export_memory.extend(export_memory::measure(&big, &[rows], &cache));
+        export_memory.extend(export_memory::measure(&big, &[rows], cache));
     }
 
+    export_memory
+}
+
+/// The contenders' versions, wasmtime's, rustc's and the commit.
+fn versions(repo: &Path, scripts: &[scripts::Script]) -> BTreeMap<String, String> {
     let mut versions: BTreeMap<String, String> = scripts
         .iter()
         .flat_map(|s| s.versions.iter().cloned())
         .collect();
-    versions.insert("wasmtime".into(), wasmtime_version(&repo));
+    versions.insert("wasmtime".into(), wasmtime_version(repo));
     versions.insert(
         "rustc".into(),
         output("rustc", &["--version"]).replace("rustc ", ""),
@@ -309,27 +363,11 @@ fn run(settings: Settings, quick: bool) {
         ) + if dirty { "+changes" } else { "" },
     );
 
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let report = Report {
-        date: report::utc(now),
-        mode: if quick { "quick" } else { "full" },
-        duration_s: started.elapsed().as_secs_f64(),
-        machine,
-        versions,
-        settings,
-        workloads: rows,
-        probes,
-        export_memory,
-    };
+    versions
+}
 
-    let out = if quick {
-        cache.join("quick")
-    } else {
-        repo.join("bench/results")
-    };
-    std::fs::create_dir_all(&out).expect("results dir");
+fn write_report(report: &Report, out: &Path) {
+    std::fs::create_dir_all(out).expect("results dir");
     let markdown = report.markdown();
     std::fs::write(out.join("latest.md"), &markdown).expect("write latest.md");
     std::fs::write(
@@ -337,7 +375,7 @@ fn run(settings: Settings, quick: bool) {
         serde_json::to_string_pretty(&report).expect("JSON") + "\n",
     )
     .expect("write latest.json");
-    if let Err(e) = chart::draw(&report, &out.join("latest.png")) {
+    if let Err(e) = chart::draw(report, &out.join("latest.png")) {
         eprintln!("bench: chart not drawn: {e}");
     }
     println!("{markdown}");
